@@ -1,0 +1,176 @@
+//! Receipt handles: (queue, slot, generation, receive count) plus a MAC under a per-process secret.
+//! Delete and change-visibility find the message in O(1) with no map of handles; a handle from an
+//! earlier receive is recognised by its receive count, a forged or mangled one by its MAC.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::message::MessageId;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use siphasher::sip::SipHasher13;
+use siphasher::sip128::{Hasher128, SipHasher13 as SipHasher13x128};
+use std::fmt;
+use std::hash::Hasher;
+use std::str::FromStr;
+
+const LEN: usize = 8 + 4 + 4 + 4 + 8;
+
+/// A parsed receipt handle. Its fields are only trusted after [`Secrets::verify`].
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReceiptHandle {
+    pub(crate) queue_id: u64,
+    pub(crate) slot: u32,
+    pub(crate) generation: u32,
+    pub(crate) receive_count: u32,
+    pub(crate) tag: u64,
+}
+
+impl ReceiptHandle {
+    fn to_bytes(self) -> [u8; LEN] {
+        let mut b = [0u8; LEN];
+        b[0..8].copy_from_slice(&self.queue_id.to_le_bytes());
+        b[8..12].copy_from_slice(&self.slot.to_le_bytes());
+        b[12..16].copy_from_slice(&self.generation.to_le_bytes());
+        b[16..20].copy_from_slice(&self.receive_count.to_le_bytes());
+        b[20..28].copy_from_slice(&self.tag.to_le_bytes());
+        b
+    }
+}
+
+impl fmt::Display for ReceiptHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 40];
+        let n = URL_SAFE_NO_PAD
+            .encode_slice(self.to_bytes(), &mut buf)
+            .map_err(|_| fmt::Error)?;
+        // base64 output is ASCII.
+        f.write_str(std::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for ReceiptHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ReceiptHandle({self})")
+    }
+}
+
+impl FromStr for ReceiptHandle {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let invalid = || {
+            let shown: String = s.chars().take(100).collect();
+            Error::new(
+                ErrorCode::ReceiptHandleIsInvalid,
+                format!("The input receipt handle \"{shown}\" is not a valid receipt handle."),
+            )
+        };
+        if s.len() > 64 {
+            return Err(invalid());
+        }
+        let mut b = [0u8; 48];
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(s.trim(), &mut b)
+            .map_err(|_| invalid())?;
+        if n != LEN {
+            return Err(invalid());
+        }
+        let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
+        Ok(Self {
+            queue_id: u64::from_le_bytes(b[0..8].try_into().unwrap()),
+            slot: u32_at(8),
+            generation: u32_at(12),
+            receive_count: u32_at(16),
+            tag: u64::from_le_bytes(b[20..28].try_into().unwrap()),
+        })
+    }
+}
+
+/// Per-broker secrets: one key signs receipt handles, another derives message ids.
+#[derive(Debug)]
+pub(crate) struct Secrets {
+    mac: (u64, u64),
+    ids: (u64, u64),
+}
+
+impl Secrets {
+    pub fn random() -> Self {
+        let mut seed = [0u8; 32];
+        // An OS without a random source is not one sqsfast can run on.
+        getrandom::fill(&mut seed).expect("the OS random source is unavailable");
+        let k = |i: usize| u64::from_le_bytes(seed[i * 8..i * 8 + 8].try_into().unwrap());
+        Self {
+            mac: (k(0), k(1)),
+            ids: (k(2), k(3)),
+        }
+    }
+
+    fn tag(&self, queue_id: u64, slot: u32, generation: u32, receive_count: u32) -> u64 {
+        let mut h = SipHasher13::new_with_keys(self.mac.0, self.mac.1);
+        h.write_u64(queue_id);
+        h.write_u32(slot);
+        h.write_u32(generation);
+        h.write_u32(receive_count);
+        h.finish()
+    }
+
+    pub fn sign(
+        &self,
+        queue_id: u64,
+        slot: u32,
+        generation: u32,
+        receive_count: u32,
+    ) -> ReceiptHandle {
+        ReceiptHandle {
+            queue_id,
+            slot,
+            generation,
+            receive_count,
+            tag: self.tag(queue_id, slot, generation, receive_count),
+        }
+    }
+
+    /// Whether the handle was made by this broker for queue `queue_id`.
+    pub fn verify(&self, h: &ReceiptHandle, queue_id: u64) -> bool {
+        h.queue_id == queue_id
+            && self.tag(h.queue_id, h.slot, h.generation, h.receive_count) == h.tag
+    }
+
+    /// The id of the message in `slot` at `generation`: unique per broker, unguessable across runs.
+    pub fn message_id(&self, queue_id: u64, slot: u32, generation: u32) -> MessageId {
+        let mut h = SipHasher13x128::new_with_keys(self.ids.0, self.ids.1);
+        h.write_u64(queue_id);
+        h.write_u32(slot);
+        h.write_u32(generation);
+        MessageId::from_bits(h.finish128().as_u128())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_verify() {
+        let s = Secrets::random();
+        let h = s.sign(7, 42, 3, 9);
+        let text = h.to_string();
+        let parsed: ReceiptHandle = text.parse().unwrap();
+        assert_eq!(parsed, h);
+        assert!(s.verify(&parsed, 7));
+        assert!(!s.verify(&parsed, 8));
+        let forged = ReceiptHandle {
+            receive_count: 10,
+            ..parsed
+        };
+        assert!(!s.verify(&forged, 7));
+        assert!(!Secrets::random().verify(&parsed, 7));
+    }
+
+    #[test]
+    fn garbage_is_invalid() {
+        for bad in ["", "abc", "!!!!", &"A".repeat(200)] {
+            let err = bad.parse::<ReceiptHandle>().unwrap_err();
+            assert_eq!(err.code, ErrorCode::ReceiptHandleIsInvalid);
+        }
+    }
+}

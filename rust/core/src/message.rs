@@ -1,0 +1,564 @@
+//! Messages: what a producer sends, what the engine keeps, what a consumer receives.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::handle::ReceiptHandle;
+use md5::{Digest, Md5};
+use std::fmt;
+use std::sync::Arc;
+
+/// The value of one message attribute. `data_type` is `String`, `Number` or `Binary`, optionally
+/// followed by `.label` (`Number.float`, `Binary.png`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttributeValue {
+    pub data_type: String,
+    pub value: AttributeData,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttributeData {
+    /// For `String` and `Number` types.
+    String(String),
+    /// For `Binary` types.
+    Binary(Vec<u8>),
+}
+
+impl AttributeValue {
+    pub fn string(value: impl Into<String>) -> Self {
+        Self {
+            data_type: "String".into(),
+            value: AttributeData::String(value.into()),
+        }
+    }
+    pub fn number(value: impl Into<String>) -> Self {
+        Self {
+            data_type: "Number".into(),
+            value: AttributeData::String(value.into()),
+        }
+    }
+    pub fn binary(value: impl Into<Vec<u8>>) -> Self {
+        Self {
+            data_type: "Binary".into(),
+            value: AttributeData::Binary(value.into()),
+        }
+    }
+
+    /// The base type: `String`, `Number` or `Binary` (the part before any `.label`).
+    pub fn base_type(&self) -> &str {
+        self.data_type.split('.').next().unwrap_or("")
+    }
+
+    fn value_bytes(&self) -> &[u8] {
+        match &self.value {
+            AttributeData::String(s) => s.as_bytes(),
+            AttributeData::Binary(b) => b,
+        }
+    }
+}
+
+/// Message attributes, sorted by name (names are unique).
+pub type MessageAttributes = Vec<(String, AttributeValue)>;
+
+/// A message to send.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SendMessage {
+    /// The body: UTF-8 text of SQS's allowed characters.
+    pub body: Vec<u8>,
+    /// Per-message delay, 0–900 s; `None` takes the queue's `DelaySeconds`.
+    pub delay_seconds: Option<u32>,
+    /// Up to 10 message attributes, in any order.
+    pub attributes: Vec<(String, AttributeValue)>,
+}
+
+impl SendMessage {
+    pub fn new(body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            body: body.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A message id: 128 bits, shown as a UUID like SQS's.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MessageId(pub u128);
+
+impl MessageId {
+    /// Makes the bits look like a version-4 UUID, as SQS's ids do.
+    pub(crate) fn from_bits(bits: u128) -> Self {
+        let bits = (bits & !(0xF << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62);
+        Self(bits)
+    }
+}
+
+impl fmt::Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0.to_be_bytes();
+        let h = |r: std::ops::Range<usize>| -> String {
+            b[r].iter().map(|x| format!("{x:02x}")).collect()
+        };
+        write!(
+            f,
+            "{}-{}-{}-{}-{}",
+            h(0..4),
+            h(4..6),
+            h(6..8),
+            h(8..10),
+            h(10..16)
+        )
+    }
+}
+
+impl fmt::Debug for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// What a message carries beyond its body and times; boxed because most messages have none.
+#[derive(Debug, Default)]
+pub(crate) struct Extras {
+    pub attributes: MessageAttributes,
+    /// The id the message was first sent with, for messages moved between queues.
+    pub original_id: Option<MessageId>,
+    /// The ARN of the queue a dead-lettered message came from.
+    pub dead_letter_source_arn: Option<Arc<str>>,
+}
+
+/// A stored message. Kept small: it is the per-message cost of the engine.
+#[derive(Debug)]
+pub(crate) struct MessageData {
+    pub body: Box<[u8]>,
+    pub sent_at: u64,
+    /// First receive time in ms (0 = never received).
+    pub first_receive: crate::sync::atomic::AtomicU64,
+    pub extras: Option<Box<Extras>>,
+}
+
+impl MessageData {
+    pub fn attributes(&self) -> &[(String, AttributeValue)] {
+        self.extras.as_ref().map_or(&[], |e| &e.attributes)
+    }
+}
+
+/// The result of a successful send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sent {
+    pub message_id: MessageId,
+    /// Hex MD5 of the body, as SQS returns it.
+    pub md5_of_body: String,
+    /// Hex MD5 of the message attributes; `None` without attributes.
+    pub md5_of_attributes: Option<String>,
+}
+
+/// A received message: its data, its receipt handle and its system attributes.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub(crate) data: Arc<MessageData>,
+    pub(crate) handle: ReceiptHandle,
+    pub(crate) message_id: MessageId,
+    pub(crate) receive_count: u32,
+    pub(crate) sender_id: Arc<str>,
+}
+
+impl Received {
+    pub fn body(&self) -> &[u8] {
+        &self.data.body
+    }
+    pub fn message_id(&self) -> MessageId {
+        self.message_id
+    }
+    /// The handle of this receive; delete and change-visibility take it.
+    pub fn handle(&self) -> &ReceiptHandle {
+        &self.handle
+    }
+    /// The handle as the string SQS clients carry.
+    pub fn receipt_handle(&self) -> String {
+        self.handle.to_string()
+    }
+    pub fn receive_count(&self) -> u32 {
+        self.receive_count
+    }
+    /// Epoch milliseconds of the first send (kept across dead-letter moves).
+    pub fn sent_timestamp(&self) -> u64 {
+        self.data.sent_at
+    }
+    /// Epoch milliseconds of the first receive.
+    pub fn first_receive_timestamp(&self) -> u64 {
+        self.data
+            .first_receive
+            .load(crate::sync::atomic::Ordering::Relaxed)
+    }
+    pub fn sender_id(&self) -> &str {
+        &self.sender_id
+    }
+    pub fn attributes(&self) -> &[(String, AttributeValue)] {
+        self.data.attributes()
+    }
+    pub fn dead_letter_source_arn(&self) -> Option<&str> {
+        self.data
+            .extras
+            .as_ref()
+            .and_then(|e| e.dead_letter_source_arn.as_deref())
+    }
+    pub fn md5_of_body(&self) -> String {
+        md5_of_body(self.body())
+    }
+    pub fn md5_of_attributes(&self) -> Option<String> {
+        md5_of_attributes(self.attributes())
+    }
+
+    /// The SQS system attributes of this receive, by their SQS names, values as SQS sends them.
+    pub fn system_attributes(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![
+            ("SenderId", self.sender_id.to_string()),
+            ("SentTimestamp", self.sent_timestamp().to_string()),
+            ("ApproximateReceiveCount", self.receive_count.to_string()),
+            (
+                "ApproximateFirstReceiveTimestamp",
+                self.first_receive_timestamp().to_string(),
+            ),
+        ];
+        if let Some(arn) = self.dead_letter_source_arn() {
+            out.push(("DeadLetterQueueSourceArn", arn.to_string()));
+        }
+        out
+    }
+}
+
+/// Hex MD5 of the body bytes.
+pub fn md5_of_body(body: &[u8]) -> String {
+    hex(&Md5::digest(body))
+}
+
+/// Hex MD5 of message attributes as SQS computes it (sorted by name; length-prefixed name, type,
+/// a transport byte, value). `None` when there are none.
+pub fn md5_of_attributes(attributes: &[(String, AttributeValue)]) -> Option<String> {
+    if attributes.is_empty() {
+        return None;
+    }
+    let mut sorted: Vec<&(String, AttributeValue)> = attributes.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut md5 = Md5::new();
+    fn put(md5: &mut Md5, bytes: &[u8]) {
+        md5.update((bytes.len() as u32).to_be_bytes());
+        md5.update(bytes);
+    }
+    for (name, value) in sorted {
+        put(&mut md5, name.as_bytes());
+        put(&mut md5, value.data_type.as_bytes());
+        let (transport, bytes) = match &value.value {
+            AttributeData::String(s) => (1u8, s.as_bytes()),
+            AttributeData::Binary(b) => (2u8, b.as_slice()),
+        };
+        md5.update([transport]);
+        put(&mut md5, bytes);
+    }
+    Some(hex(&md5.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// Checks a body against SQS's allowed characters:
+/// `#x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF`, and that it is not empty.
+pub fn validate_body(body: &[u8]) -> Result<()> {
+    if body.is_empty() {
+        return Err(Error::new(
+            ErrorCode::InvalidParameterValue,
+            "The request must contain the parameter MessageBody.",
+        ));
+    }
+    // Fast path: printable ASCII and tab/newline/return, which most bodies are.
+    if body
+        .iter()
+        .all(|&b| (0x20..0x80).contains(&b) || b == b'\t' || b == b'\n' || b == b'\r')
+    {
+        return Ok(());
+    }
+    let invalid = || {
+        Error::new(
+            ErrorCode::InvalidMessageContents,
+            "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
+        )
+    };
+    let text = std::str::from_utf8(body).map_err(|_| invalid())?;
+    let ok = text.chars().all(|c| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+    });
+    if ok { Ok(()) } else { Err(invalid()) }
+}
+
+/// Checks message attributes against SQS's rules and returns them sorted by name, with the number of
+/// bytes they add to the message size (names, types and values).
+pub fn validate_attributes(
+    mut attributes: Vec<(String, AttributeValue)>,
+) -> Result<(MessageAttributes, usize)> {
+    if attributes.len() > 10 {
+        return Err(Error::new(
+            ErrorCode::InvalidParameterValue,
+            format!(
+                "Number of message attributes [{}] exceeds the allowed maximum [10].",
+                attributes.len()
+            ),
+        ));
+    }
+    let mut size = 0;
+    for (name, value) in &attributes {
+        validate_attribute_name(name)?;
+        validate_attribute_value(name, value)?;
+        size += name.len() + value.data_type.len() + value.value_bytes().len();
+    }
+    attributes.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(w) = attributes.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(Error::new(
+            ErrorCode::InvalidParameterValue,
+            format!("Message attribute name '{}' is repeated.", w[0].0),
+        ));
+    }
+    Ok((attributes, size))
+}
+
+fn validate_attribute_name(name: &str) -> Result<()> {
+    let bad = |reason: &str| {
+        Err(Error::new(
+            ErrorCode::InvalidParameterValue,
+            format!("Message attribute name '{name}' is invalid. {reason}"),
+        ))
+    };
+    if name.is_empty() {
+        return Err(Error::new(
+            ErrorCode::InvalidParameterValue,
+            "Message attribute name can not be null or empty.",
+        ));
+    }
+    if name.len() > 256 {
+        return bad("The name must be 256 characters or fewer.");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    {
+        return bad(
+            "Only alphanumeric characters, hyphens (-), underscores (_) and periods (.) are allowed.",
+        );
+    }
+    if name.starts_with('.') || name.ends_with('.') || name.contains("..") {
+        return bad("The name can't start or end with a period or have successive periods.");
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("aws.") || lower.starts_with("amazon.") {
+        return bad("The name can't start with 'AWS.' or 'Amazon.'; these prefixes are reserved.");
+    }
+    Ok(())
+}
+
+fn validate_attribute_value(name: &str, value: &AttributeValue) -> Result<()> {
+    let err = |reason: String| Err(Error::new(ErrorCode::InvalidParameterValue, reason));
+    let data_type = &value.data_type;
+    if data_type.is_empty() {
+        return err(format!(
+            "The message attribute '{name}' must contain non-empty message attribute type."
+        ));
+    }
+    if data_type.len() > 256 {
+        return err(format!(
+            "The message attribute '{name}' has a type longer than 256 characters."
+        ));
+    }
+    let base = value.base_type();
+    let label = &data_type[base.len()..];
+    if !(label.is_empty() || (label.len() > 1 && label.starts_with('.'))) {
+        return err(format!(
+            "The type of message attribute '{name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String."
+        ));
+    }
+    match (base, &value.value) {
+        ("String", AttributeData::String(s)) => {
+            if s.is_empty() {
+                return err(format!(
+                    "The message attribute '{name}' must contain non-empty message attribute value for message attribute type 'String'."
+                ));
+            }
+            validate_body(s.as_bytes()).map_err(|_| {
+                Error::new(
+                    ErrorCode::InvalidParameterValue,
+                    format!("The message attribute '{name}' contains characters outside the allowed set."),
+                )
+            })
+        }
+        ("Number", AttributeData::String(s)) => {
+            if is_sqs_number(s) {
+                Ok(())
+            } else {
+                err(format!(
+                    "Can't cast the value of message attribute '{name}' to a number."
+                ))
+            }
+        }
+        ("Binary", AttributeData::Binary(b)) => {
+            if b.is_empty() {
+                err(format!(
+                    "The message attribute '{name}' must contain non-empty message attribute value for message attribute type 'Binary'."
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        ("String" | "Number", AttributeData::Binary(_)) => err(format!(
+            "The message attribute '{name}' with type '{base}' must use field 'String'."
+        )),
+        ("Binary", AttributeData::String(_)) => err(format!(
+            "The message attribute '{name}' with type 'Binary' must use field 'Binary'."
+        )),
+        _ => err(format!(
+            "The type of message attribute '{name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String."
+        )),
+    }
+}
+
+/// SQS numbers: a decimal with up to 38 significant digits, optional sign and exponent, between
+/// -10^128 and 10^126.
+fn is_sqs_number(s: &str) -> bool {
+    let s = s.trim();
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let mantissa = mantissa.strip_prefix(['+', '-']).unwrap_or(mantissa);
+    let mut parts = mantissa.splitn(2, '.');
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next().unwrap_or("");
+    if int.is_empty() && frac.is_empty() {
+        return false;
+    }
+    if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let digits: String = int.chars().chain(frac.chars()).collect();
+    let significant = digits.trim_start_matches('0').trim_end_matches('0');
+    if significant.len() > 38 {
+        return false;
+    }
+    let exp: i64 = match exponent {
+        Some(e) => match e.parse() {
+            Ok(v) => v,
+            Err(_) => return false,
+        },
+        None => 0,
+    };
+    if significant.is_empty() {
+        return true;
+    }
+    // Magnitude: position of the most significant digit relative to the decimal point.
+    let lead_zeros = digits.len() - digits.trim_start_matches('0').len();
+    let magnitude = int.len() as i64 - lead_zeros as i64 - 1 + exp;
+    magnitude < 126
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn md5_matches_published_vectors() {
+        let a = vec![(
+            "attribName1".to_string(),
+            AttributeValue::string("attribValue 1"),
+        )];
+        assert_eq!(
+            md5_of_attributes(&a).unwrap(),
+            "19e27d4e946b072f3f58da80d94fd778"
+        );
+        let b = vec![(
+            "binaryAttribute".to_string(),
+            AttributeValue::binary(&b"Hello binary world!"[..]),
+        )];
+        assert_eq!(
+            md5_of_attributes(&b).unwrap(),
+            "31a92b15d92f8db860eda32aceb656c3"
+        );
+        assert_eq!(md5_of_attributes(&[]), None);
+        assert_eq!(md5_of_body(b"hello"), "5d41402abc4b2a76b9719d911017c592");
+    }
+
+    #[test]
+    fn body_characters() {
+        assert!(validate_body(b"hello\tworld\n").is_ok());
+        assert!(validate_body("héllo ✓ 😀".as_bytes()).is_ok());
+        assert_eq!(
+            validate_body(b"a\x00b").unwrap_err().code,
+            ErrorCode::InvalidMessageContents
+        );
+        assert_eq!(
+            validate_body(&[0xff, 0xfe]).unwrap_err().code,
+            ErrorCode::InvalidMessageContents
+        );
+        assert_eq!(
+            validate_body("\u{FFFE}".as_bytes()).unwrap_err().code,
+            ErrorCode::InvalidMessageContents
+        );
+        assert!(validate_body(b"").is_err());
+    }
+
+    #[test]
+    fn attribute_rules() {
+        let ok = |n: &str, v: AttributeValue| validate_attributes(vec![(n.into(), v)]).is_ok();
+        assert!(ok("a.b-c_d", AttributeValue::string("x")));
+        assert!(ok("n", AttributeValue::number("-1.5e10")));
+        assert!(ok(
+            "n",
+            AttributeValue {
+                data_type: "Number.float".into(),
+                value: AttributeData::String("3".into())
+            }
+        ));
+        assert!(!ok("n", AttributeValue::number("abc")));
+        assert!(!ok("n", AttributeValue::number("1e200")));
+        assert!(!ok(".a", AttributeValue::string("x")));
+        assert!(!ok("a..b", AttributeValue::string("x")));
+        assert!(!ok("AWS.x", AttributeValue::string("x")));
+        assert!(!ok("amazon.x", AttributeValue::string("x")));
+        assert!(!ok("a b", AttributeValue::string("x")));
+        assert!(!ok("a", AttributeValue::string("")));
+        assert!(!ok(
+            "a",
+            AttributeValue {
+                data_type: "Blob".into(),
+                value: AttributeData::String("x".into())
+            }
+        ));
+        assert!(!ok(
+            "a",
+            AttributeValue {
+                data_type: "String.".into(),
+                value: AttributeData::String("x".into())
+            }
+        ));
+        let eleven: Vec<_> = (0..11)
+            .map(|i| (format!("a{i}"), AttributeValue::string("x")))
+            .collect();
+        assert!(validate_attributes(eleven).is_err());
+        let (sorted, size) = validate_attributes(vec![
+            ("b".into(), AttributeValue::string("xy")),
+            ("a".into(), AttributeValue::binary(vec![1, 2, 3])),
+        ])
+        .unwrap();
+        assert_eq!(sorted[0].0, "a");
+        assert_eq!(size, 1 + 6 + 2 + 1 + 6 + 3);
+    }
+
+    #[test]
+    fn message_id_looks_like_uuid_v4() {
+        let id = MessageId::from_bits(u128::MAX).to_string();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
+    }
+}

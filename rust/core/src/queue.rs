@@ -1,0 +1,1167 @@
+//! A standard queue: sharded slots, lock-free ready lists, timers, long polling.
+//!
+//! Each shard owns a slab of slots (an append-only `boxcar::Vec`, so a slot never moves), a free list
+//! of slot indexes, a ready list of hints, a send-order list for retention, a timer wheel and counters.
+//! A thread sends to and first receives from its home shard, so two threads mostly touch different
+//! cache lines; a receive looks at every shard before it reports the queue empty.
+//!
+//! Send, receive, delete and change-visibility take no lock. The one lock of a shard guards its advance
+//! (timers and retention), is only ever `try_lock`ed, and whoever finds it taken goes on: someone else
+//! is already doing that work.
+
+use crate::attributes::{self, QueueConfig};
+use crate::broker::BrokerInner;
+use crate::error::{Error, ErrorCode, Result};
+use crate::handle::{ReceiptHandle, Secrets};
+use crate::message::{self, Extras, MessageAttributes, MessageData, Received, SendMessage, Sent};
+use crate::slot::{Claim, Delete, SlotWord, State, Visibility, Word};
+use crate::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use crate::timer::{self, Kind, Wheel};
+use arc_swap::{ArcSwap, ArcSwapOption};
+use crossbeam_queue::SegQueue;
+use crossbeam_utils::CachePadded;
+use event_listener::{Event, EventListener, IntoNotification as _, Listener as _};
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+/// Messages in flight per queue past which receives fail with `OverLimit`, as in SQS.
+pub const MAX_IN_FLIGHT: i64 = 120_000;
+/// Entries per batch in the SQS API.
+pub const SQS_BATCH_LIMIT: usize = 10;
+/// Total payload of one batch send.
+pub const MAX_BATCH_BYTES: usize = 1_048_576;
+/// How often a long poll wakes to look at timers and at its caller's interrupt check.
+const POLL_SLICE: Duration = Duration::from_millis(50);
+const PURGE_COOLDOWN_MS: u64 = 60_000;
+
+#[derive(Default)]
+struct Slot {
+    word: SlotWord,
+    data: ArcSwapOption<MessageData>,
+}
+
+#[derive(Default)]
+struct Counts {
+    ready: AtomicI64,
+    in_flight: AtomicI64,
+    delayed: AtomicI64,
+}
+
+impl Counts {
+    fn of(&self, state: State) -> Option<&AtomicI64> {
+        match state {
+            State::Ready => Some(&self.ready),
+            State::InFlight => Some(&self.in_flight),
+            State::Delayed => Some(&self.delayed),
+            State::Free | State::Moving => None,
+        }
+    }
+    fn moved(&self, from: State, to: State) {
+        if let Some(c) = self.of(from) {
+            c.fetch_sub(1, Ordering::Relaxed);
+        }
+        if let Some(c) = self.of(to) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What only the holder of a shard's advance token touches.
+struct AdvanceState {
+    /// The oldest entry of `sent` not yet known to be gone, taken off the list.
+    sent_head: Option<(u32, u32)>,
+}
+
+struct Shard {
+    slots: boxcar::Vec<Slot>,
+    free: SegQueue<u32>,
+    /// Hints (slot, generation) of ready messages.
+    ready: SegQueue<(u32, u32)>,
+    /// (slot, generation) in send order: retention and the oldest message's age.
+    sent: SegQueue<(u32, u32)>,
+    timers: Wheel,
+    counts: CachePadded<Counts>,
+    advance: Mutex<AdvanceState>,
+    /// Sent time of the oldest message, `u64::MAX` when none.
+    oldest: AtomicU64,
+}
+
+/// The number of messages in each state, exact when the queue is quiet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    pub visible: u64,
+    pub in_flight: u64,
+    pub delayed: u64,
+    /// Age of the oldest message in ms, 0 when the queue is empty.
+    pub oldest_age_ms: u64,
+}
+
+/// How to receive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiveOptions {
+    /// 1 to `max_batch` (default 1).
+    pub max_messages: u32,
+    /// Overrides the queue's VisibilityTimeout for these messages, 0–43 200 s.
+    pub visibility_timeout: Option<u32>,
+    /// Long-poll wait, 0–20 s; `None` takes the queue's ReceiveMessageWaitTimeSeconds.
+    pub wait_seconds: Option<u32>,
+    /// The largest `max_messages` the front end allows: 10 in the SQS API, more over gRPC.
+    pub max_batch: u32,
+}
+
+impl Default for ReceiveOptions {
+    fn default() -> Self {
+        Self {
+            max_messages: 1,
+            visibility_timeout: None,
+            wait_seconds: None,
+            max_batch: 10,
+        }
+    }
+}
+
+impl ReceiveOptions {
+    fn validate(&self) -> Result<()> {
+        if self.max_messages < 1 || self.max_messages > self.max_batch {
+            return Err(Error::invalid_parameter(
+                "MaxNumberOfMessages",
+                self.max_messages,
+                &format!("Must be between 1 and {}, if provided.", self.max_batch),
+            ));
+        }
+        if let Some(v) = self.visibility_timeout
+            && v > attributes::MAX_VISIBILITY_TIMEOUT
+        {
+            return Err(Error::invalid_parameter(
+                "VisibilityTimeout",
+                v,
+                "Must be between 0 and 43200, if provided.",
+            ));
+        }
+        if let Some(w) = self.wait_seconds
+            && w > attributes::MAX_WAIT_SECONDS
+        {
+            return Err(Error::invalid_parameter(
+                "WaitTimeSeconds",
+                w,
+                "Must be >= 0 and <= 20, if provided.",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One entry's outcome in a batch: its id and its result.
+pub type BatchResult<T> = Vec<(String, Result<T>)>;
+
+thread_local! {
+    static HOME: usize = {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    };
+}
+
+fn shard_count() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 16)
+        .next_power_of_two()
+}
+
+/// A standard queue. Shared as `Arc<Queue>`; every method is safe to call from many threads.
+pub struct Queue {
+    id: u64,
+    name: String,
+    arn: String,
+    created_s: u64,
+    modified_s: AtomicU64,
+    config: ArcSwap<QueueConfig>,
+    tags: Mutex<BTreeMap<String, String>>,
+    shards: Box<[Shard]>,
+    shard_bits: u32,
+    event: Event,
+    last_purge_ms: AtomicU64,
+    deleted: AtomicBool,
+    broker: Weak<BrokerInner>,
+    secrets: Arc<Secrets>,
+    sender_id: Arc<str>,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("name", &self.name)
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl Queue {
+    pub(crate) fn new(
+        id: u64,
+        name: &str,
+        config: QueueConfig,
+        tags: BTreeMap<String, String>,
+        broker: &Arc<BrokerInner>,
+    ) -> Self {
+        let now = broker.now_ms();
+        let n = shard_count();
+        Self {
+            id,
+            name: name.to_string(),
+            arn: broker.arn(name),
+            created_s: now / 1000,
+            modified_s: AtomicU64::new(now / 1000),
+            config: ArcSwap::from_pointee(config),
+            tags: Mutex::new(tags),
+            shards: (0..n)
+                .map(|_| Shard {
+                    slots: boxcar::Vec::new(),
+                    free: SegQueue::new(),
+                    ready: SegQueue::new(),
+                    sent: SegQueue::new(),
+                    timers: Wheel::new(now),
+                    counts: CachePadded::new(Counts::default()),
+                    advance: Mutex::new(AdvanceState { sent_head: None }),
+                    oldest: AtomicU64::new(u64::MAX),
+                })
+                .collect(),
+            shard_bits: n.trailing_zeros(),
+            event: Event::new(),
+            last_purge_ms: AtomicU64::new(0),
+            deleted: AtomicBool::new(false),
+            broker: Arc::downgrade(broker),
+            secrets: broker.secrets.clone(),
+            sender_id: broker.config.sender_id.as_str().into(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn arn(&self) -> &str {
+        &self.arn
+    }
+    /// A number never reused for another queue of the same broker.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+    /// The current settable attributes, typed.
+    pub fn config(&self) -> Arc<QueueConfig> {
+        self.config.load_full()
+    }
+
+    pub(crate) fn mark_deleted(&self) {
+        self.deleted.store(true, Ordering::Release);
+        self.event.notify(usize::MAX);
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.deleted.load(Ordering::Acquire)
+    }
+
+    fn check_live(&self) -> Result<()> {
+        if self.is_deleted() {
+            Err(Error::queue_does_not_exist())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn broker(&self) -> Result<Arc<BrokerInner>> {
+        self.broker
+            .upgrade()
+            .ok_or_else(Error::queue_does_not_exist)
+    }
+
+    fn now_ms(&self) -> Result<u64> {
+        Ok(self.broker()?.now_ms())
+    }
+
+    fn home(&self) -> usize {
+        HOME.with(|h| *h) & (self.shards.len() - 1)
+    }
+
+    fn global_slot(&self, shard: usize, index: u32) -> u32 {
+        (index << self.shard_bits) | shard as u32
+    }
+
+    fn locate(&self, global: u32) -> Option<(&Shard, u32)> {
+        let shard = (global as usize) & (self.shards.len() - 1);
+        let index = global >> self.shard_bits;
+        let s = &self.shards[shard];
+        s.slots.get(index as usize).map(|_| (s, index))
+    }
+
+    fn slot(shard: &Shard, index: u32) -> &Slot {
+        &shard.slots[index as usize]
+    }
+
+    // ---- timers and retention ------------------------------------------------------------------
+
+    /// Runs due timers and retention on every shard whose advance is due and free.
+    pub fn tick(&self, now: u64) {
+        for shard in self.shards.iter() {
+            if shard.timers.due(now)
+                && let Some(mut state) = shard.advance.try_lock()
+            {
+                self.advance(shard, &mut state, now);
+            }
+        }
+    }
+
+    fn advance(&self, shard: &Shard, state: &mut AdvanceState, now: u64) {
+        let mut woke = 0usize;
+        shard.timers.advance(now, |e| {
+            let slot = Self::slot(shard, e.slot);
+            let generation = (e.word >> 32) as u32;
+            match e.kind {
+                Kind::Visibility => {
+                    let w = Word::from_bits(e.word);
+                    if slot.word.expire_visibility(w) {
+                        shard.counts.moved(State::InFlight, State::Ready);
+                        shard.ready.push((e.slot, generation));
+                        woke += 1;
+                    }
+                }
+                Kind::Delay => {
+                    if slot.word.end_delay(generation) {
+                        shard.counts.moved(State::Delayed, State::Ready);
+                        shard.ready.push((e.slot, generation));
+                        woke += 1;
+                    }
+                }
+                Kind::Retention => {
+                    if let Some(prev) = slot.word.remove(generation) {
+                        self.release(shard, e.slot, prev);
+                    }
+                }
+            }
+        });
+        if woke > 0 {
+            self.event.notify(woke.additional());
+        }
+        let retention_ms = self.config.load().message_retention_period as u64 * 1000;
+        loop {
+            let Some((index, generation)) = state.sent_head.take().or_else(|| shard.sent.pop())
+            else {
+                shard.oldest.store(u64::MAX, Ordering::Relaxed);
+                break;
+            };
+            let slot = Self::slot(shard, index);
+            let w = slot.word.load();
+            if w.generation() != generation || w.state() == State::Free {
+                continue;
+            }
+            let Some(data) = slot.data.load_full() else {
+                continue;
+            };
+            if slot.word.load().generation() != generation {
+                continue;
+            }
+            if data.sent_at + retention_ms <= now {
+                if let Some(prev) = slot.word.remove(generation) {
+                    self.release(shard, index, prev);
+                }
+                continue;
+            }
+            shard.oldest.store(data.sent_at, Ordering::Relaxed);
+            state.sent_head = Some((index, generation));
+            break;
+        }
+    }
+
+    /// Frees a slot that just left `prev` for Free: counters, body, free list.
+    fn release(&self, shard: &Shard, index: u32, prev: State) {
+        shard.counts.moved(prev, State::Free);
+        Self::slot(shard, index).data.store(None);
+        shard.free.push(index);
+    }
+
+    // ---- send ----------------------------------------------------------------------------------
+
+    /// Sends one message.
+    ///
+    /// # Errors
+    /// `InvalidMessageContents` for characters SQS does not allow, `InvalidParameterValue` for an
+    /// empty or oversized message, a bad delay or bad attributes, `QueueDoesNotExist` after deletion.
+    pub fn send(&self, message: SendMessage) -> Result<Sent> {
+        self.check_live()?;
+        let config = self.config.load();
+        let now = self.now_ms()?;
+        let prepared = prepare(message, &config)?;
+        let sent = self.enqueue(prepared, now);
+        self.tick(now);
+        Ok(sent)
+    }
+
+    /// Sends up to `max_entries` messages (10 in the SQS API). Whole-batch problems fail the call;
+    /// a bad entry fails only that entry.
+    ///
+    /// # Errors
+    /// `EmptyBatchRequest`, `TooManyEntriesInBatchRequest`, `BatchEntryIdsNotDistinct`,
+    /// `InvalidBatchEntryId`, `BatchRequestTooLong` (over 1 MiB in all).
+    pub fn send_batch(
+        &self,
+        entries: Vec<(String, SendMessage)>,
+        max_entries: usize,
+    ) -> Result<BatchResult<Sent>> {
+        self.check_live()?;
+        check_batch(entries.iter().map(|(id, _)| id.as_str()), max_entries)?;
+        let total: usize = entries
+            .iter()
+            .map(|(_, m)| {
+                m.body.len()
+                    + m.attributes
+                        .iter()
+                        .map(|(n, v)| n.len() + v.data_type.len() + attr_len(v))
+                        .sum::<usize>()
+            })
+            .sum();
+        if total > MAX_BATCH_BYTES {
+            return Err(Error::new(
+                ErrorCode::BatchRequestTooLong,
+                format!(
+                    "Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes."
+                ),
+            ));
+        }
+        let config = self.config.load();
+        let now = self.now_ms()?;
+        let out = entries
+            .into_iter()
+            .map(|(id, m)| {
+                let r = prepare(m, &config).map(|p| self.enqueue(p, now));
+                (id, r)
+            })
+            .collect();
+        self.tick(now);
+        Ok(out)
+    }
+
+    fn enqueue(&self, p: Prepared, now: u64) -> Sent {
+        let md5_of_attributes = message::md5_of_attributes(&p.attributes);
+        let md5_of_body = message::md5_of_body(&p.body);
+        let extras = (!p.attributes.is_empty()).then(|| {
+            Box::new(Extras {
+                attributes: p.attributes,
+                ..Extras::default()
+            })
+        });
+        let data = MessageData {
+            body: p.body,
+            sent_at: now,
+            first_receive: AtomicU64::new(0),
+            extras,
+        };
+        let (shard_no, index, w) = self.store(data, 0, p.delay_ms > 0);
+        let shard = &self.shards[shard_no];
+        if p.delay_ms > 0 {
+            shard.timers.insert(timer::Entry {
+                deadline: now + p.delay_ms,
+                slot: index,
+                kind: Kind::Delay,
+                word: w.bits(),
+            });
+        } else {
+            self.event.notify(1.additional());
+        }
+        Sent {
+            message_id: self.secrets.message_id(
+                self.id,
+                self.global_slot(shard_no, index),
+                w.generation(),
+            ),
+            md5_of_body,
+            md5_of_attributes,
+        }
+    }
+
+    /// Puts a message in a free slot of the home shard and lists it. Returns (shard, slot, word).
+    fn store(&self, data: MessageData, receive_count: u32, delayed: bool) -> (usize, u32, Word) {
+        let shard_no = self.home();
+        let shard = &self.shards[shard_no];
+        let index = match shard.free.pop() {
+            Some(i) => i,
+            None => shard.slots.push(Slot::default()) as u32,
+        };
+        let slot = Self::slot(shard, index);
+        slot.data.store(Some(Arc::new(data)));
+        let state = if delayed {
+            State::Delayed
+        } else {
+            State::Ready
+        };
+        let w = slot.word.publish(receive_count, state);
+        shard.counts.moved(State::Free, state);
+        if !delayed {
+            shard.ready.push((index, w.generation()));
+        }
+        shard.sent.push((index, w.generation()));
+        (shard_no, index, w)
+    }
+
+    // ---- receive -------------------------------------------------------------------------------
+
+    /// Receives what is available now, without waiting.
+    ///
+    /// # Errors
+    /// `InvalidParameterValue` for options out of range, `OverLimit` past 120 000 messages in flight.
+    pub fn receive(&self, options: &ReceiveOptions) -> Result<Vec<Received>> {
+        self.check_live()?;
+        options.validate()?;
+        let now = self.now_ms()?;
+        self.tick(now);
+        self.take(options, now)
+    }
+
+    fn take(&self, options: &ReceiveOptions, now: u64) -> Result<Vec<Received>> {
+        let config = self.config.load();
+        let visibility = options
+            .visibility_timeout
+            .unwrap_or(config.visibility_timeout);
+        let dead_letter = match &config.redrive_policy {
+            Some(p) => self
+                .broker()?
+                .queue_by_arn(&p.dead_letter_target_arn)
+                .filter(|q| q.id != self.id)
+                .map(|q| (q, p.max_receive_count)),
+            None => None,
+        };
+        let max_receives = dead_letter.as_ref().map(|(_, m)| *m);
+        let want = options.max_messages as usize;
+        let mut out = Vec::with_capacity(want.min(64));
+        let home = self.home();
+        for i in 0..self.shards.len() {
+            let shard_no = (home + i) & (self.shards.len() - 1);
+            let shard = &self.shards[shard_no];
+            while out.len() < want {
+                if visibility > 0 && self.in_flight() >= MAX_IN_FLIGHT {
+                    if out.is_empty() {
+                        return Err(Error::new(
+                            ErrorCode::OverLimit,
+                            format!(
+                                "Too many messages in flight: at most {MAX_IN_FLIGHT} per queue."
+                            ),
+                        ));
+                    }
+                    return Ok(out);
+                }
+                let Some((index, generation)) = shard.ready.pop() else {
+                    break;
+                };
+                let slot = Self::slot(shard, index);
+                match slot.word.claim(generation, visibility > 0, max_receives) {
+                    Claim::Stale => {}
+                    Claim::Move(w) => {
+                        let (dlq, _) = dead_letter
+                            .as_ref()
+                            .expect("moves only with a dead-letter queue");
+                        self.move_to(dlq, shard_no, shard, index, slot, w, now);
+                    }
+                    Claim::Got(w) => {
+                        if visibility > 0 {
+                            shard.counts.moved(State::Ready, State::InFlight);
+                        }
+                        let Some(data) = slot.data.load_full() else {
+                            continue;
+                        };
+                        if slot.word.load().generation() != generation {
+                            // Deleted (retention, purge) between the claim and the load: gone.
+                            continue;
+                        }
+                        if visibility > 0 {
+                            shard.timers.insert(timer::Entry {
+                                deadline: now + visibility as u64 * 1000,
+                                slot: index,
+                                kind: Kind::Visibility,
+                                word: w.bits(),
+                            });
+                        } else {
+                            shard.ready.push((index, generation));
+                        }
+                        let _ = data.first_receive.compare_exchange(
+                            0,
+                            now,
+                            Ordering::Relaxed,
+                            Ordering::Relaxed,
+                        );
+                        out.push(self.received(data, shard_no, index, w));
+                    }
+                }
+            }
+            if out.len() >= want {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn received(&self, data: Arc<MessageData>, shard_no: usize, index: u32, w: Word) -> Received {
+        let global = self.global_slot(shard_no, index);
+        let message_id = data
+            .extras
+            .as_ref()
+            .and_then(|e| e.original_id)
+            .unwrap_or_else(|| self.secrets.message_id(self.id, global, w.generation()));
+        Received {
+            data,
+            handle: self
+                .secrets
+                .sign(self.id, global, w.generation(), w.receive_count()),
+            message_id,
+            receive_count: w.receive_count(),
+            sender_id: self.sender_id.clone(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn move_to(
+        &self,
+        dlq: &Queue,
+        shard_no: usize,
+        shard: &Shard,
+        index: u32,
+        slot: &Slot,
+        w: Word,
+        now: u64,
+    ) {
+        let Some(data) = slot.data.load_full() else {
+            // Cannot happen: a Moving slot keeps its data. Put it back rather than lose it.
+            let ready = slot.word.cancel_move(w);
+            shard.ready.push((index, ready.generation()));
+            return;
+        };
+        let id = data
+            .extras
+            .as_ref()
+            .and_then(|e| e.original_id)
+            .unwrap_or_else(|| {
+                self.secrets
+                    .message_id(self.id, self.global_slot(shard_no, index), w.generation())
+            });
+        let moved = MessageData {
+            body: data.body.clone(),
+            sent_at: data.sent_at,
+            first_receive: AtomicU64::new(data.first_receive.load(Ordering::Relaxed)),
+            extras: Some(Box::new(Extras {
+                attributes: data.attributes().to_vec(),
+                original_id: Some(id),
+                dead_letter_source_arn: Some(self.arn.as_str().into()),
+            })),
+        };
+        dlq.accept_moved(moved, w.receive_count(), now);
+        slot.word.finish_move(w);
+        shard.counts.moved(State::Ready, State::Free);
+        slot.data.store(None);
+        shard.free.push(index);
+    }
+
+    /// Takes a message moved from another queue: ready now, its receive count and sent time kept, its
+    /// retention counted from its first send.
+    pub(crate) fn accept_moved(&self, data: MessageData, receive_count: u32, now: u64) {
+        let sent_at = data.sent_at;
+        let (shard_no, index, w) = self.store(data, receive_count, false);
+        let retention_ms = self.config.load().message_retention_period as u64 * 1000;
+        self.shards[shard_no].timers.insert(timer::Entry {
+            deadline: (sent_at + retention_ms).max(now),
+            slot: index,
+            kind: Kind::Retention,
+            word: w.bits(),
+        });
+        self.event.notify(1.additional());
+    }
+
+    fn in_flight(&self) -> i64 {
+        self.shards
+            .iter()
+            .map(|s| s.counts.in_flight.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// The long-poll wait of a receive: its own, or the queue's ReceiveMessageWaitTimeSeconds.
+    pub fn wait_for(&self, options: &ReceiveOptions) -> Duration {
+        let secs = options
+            .wait_seconds
+            .unwrap_or_else(|| self.config.load().receive_message_wait_time_seconds);
+        Duration::from_secs(secs as u64)
+    }
+
+    /// Receives what is there; when nothing is, returns a listener that fires when a send (or a
+    /// timer) may have made a message available. Async front ends await it with their own timeout and
+    /// call again; they should also call again at least every 50 ms so that timers run.
+    ///
+    /// # Errors
+    /// As [`Queue::receive`].
+    pub fn receive_or_listen(
+        &self,
+        options: &ReceiveOptions,
+    ) -> Result<Result<Vec<Received>, EventListener>> {
+        let got = self.receive(options)?;
+        if !got.is_empty() {
+            return Ok(Ok(got));
+        }
+        let listener = self.event.listen();
+        let got = self.receive(options)?;
+        if !got.is_empty() {
+            return Ok(Ok(got));
+        }
+        Ok(Err(listener))
+    }
+
+    /// Receives, long-polling up to the wait of [`Queue::wait_for`]: returns as soon as a message is
+    /// available, or empty when the wait ends. `interrupted` is asked every 50 ms; when it says
+    /// true the wait ends early with what there is (nothing).
+    ///
+    /// # Errors
+    /// As [`Queue::receive`]; `QueueDoesNotExist` if the queue is deleted while waiting.
+    pub fn receive_blocking(
+        &self,
+        options: &ReceiveOptions,
+        interrupted: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<Received>> {
+        let deadline = Instant::now() + self.wait_for(options);
+        loop {
+            let listener = match self.receive_or_listen(options)? {
+                Ok(got) => return Ok(got),
+                Err(listener) => listener,
+            };
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(Vec::new());
+            }
+            listener.wait_deadline((now + POLL_SLICE).min(deadline));
+            if interrupted() {
+                return Ok(Vec::new());
+            }
+        }
+    }
+
+    // ---- delete and change visibility ----------------------------------------------------------
+
+    fn verify(&self, handle: &ReceiptHandle) -> Result<(&Shard, u32, &Slot)> {
+        let invalid = || {
+            Error::new(
+                ErrorCode::ReceiptHandleIsInvalid,
+                format!("The input receipt handle \"{handle}\" is not a valid receipt handle."),
+            )
+        };
+        if !self.secrets.verify(handle, self.id) {
+            return Err(invalid());
+        }
+        let (shard, index) = self.locate(handle.slot).ok_or_else(invalid)?;
+        Ok((shard, index, Self::slot(shard, index)))
+    }
+
+    /// Deletes the message received with `handle`. An older handle of a message received again since
+    /// succeeds without deleting, as in SQS; so does the handle of a message already deleted.
+    ///
+    /// # Errors
+    /// `ReceiptHandleIsInvalid` for a handle this queue did not make.
+    pub fn delete(&self, handle: &ReceiptHandle) -> Result<()> {
+        self.check_live()?;
+        let (shard, index, slot) = self.verify(handle)?;
+        if let Delete::Deleted(prev) = slot.word.delete(handle.generation, handle.receive_count) {
+            self.release(shard, index, prev);
+        }
+        Ok(())
+    }
+
+    /// [`Queue::delete`] with the handle as a string.
+    ///
+    /// # Errors
+    /// `ReceiptHandleIsInvalid` for a handle that does not parse or was not made by this queue.
+    pub fn delete_str(&self, handle: &str) -> Result<()> {
+        self.delete(&handle.parse()?)
+    }
+
+    /// Deletes a batch of (entry id, receipt handle).
+    ///
+    /// # Errors
+    /// The batch errors of [`Queue::send_batch`]; a bad handle fails only its entry.
+    pub fn delete_batch(
+        &self,
+        entries: Vec<(String, String)>,
+        max_entries: usize,
+    ) -> Result<BatchResult<()>> {
+        self.check_live()?;
+        check_batch(entries.iter().map(|(id, _)| id.as_str()), max_entries)?;
+        Ok(entries
+            .into_iter()
+            .map(|(id, h)| {
+                let r = self.delete_str(&h);
+                (id, r)
+            })
+            .collect())
+    }
+
+    /// Makes the message received with `handle` invisible for `timeout` seconds from now (0: visible
+    /// now).
+    ///
+    /// # Errors
+    /// `InvalidParameterValue` for a timeout over 12 hours or a message no longer there,
+    /// `MessageNotInflight` when its visibility already expired, `ReceiptHandleIsInvalid`.
+    pub fn change_visibility(&self, handle: &ReceiptHandle, timeout: u32) -> Result<()> {
+        self.check_live()?;
+        if timeout > attributes::MAX_VISIBILITY_TIMEOUT {
+            return Err(Error::invalid_parameter(
+                "VisibilityTimeout",
+                timeout,
+                "Must be between 0 and 43200.",
+            ));
+        }
+        let (shard, index, slot) = self.verify(handle)?;
+        let now = self.now_ms()?;
+        self.tick(now);
+        match slot
+            .word
+            .change_visibility(handle.generation, handle.receive_count, timeout == 0)
+        {
+            Visibility::Changed(w) if w.state() == State::Ready => {
+                shard.counts.moved(State::InFlight, State::Ready);
+                shard.ready.push((index, w.generation()));
+                self.event.notify(1.additional());
+                Ok(())
+            }
+            Visibility::Changed(w) => {
+                shard.timers.insert(timer::Entry {
+                    deadline: now + timeout as u64 * 1000,
+                    slot: index,
+                    kind: Kind::Visibility,
+                    word: w.bits(),
+                });
+                Ok(())
+            }
+            Visibility::NotInFlight => Err(Error::new(
+                ErrorCode::MessageNotInflight,
+                "The message referred to isn't in flight.",
+            )),
+            Visibility::Gone => Err(Error::invalid_parameter(
+                "ReceiptHandle",
+                handle,
+                "Message does not exist or is not available for visibility timeout change.",
+            )),
+        }
+    }
+
+    /// [`Queue::change_visibility`] with the handle as a string.
+    ///
+    /// # Errors
+    /// As [`Queue::change_visibility`].
+    pub fn change_visibility_str(&self, handle: &str, timeout: u32) -> Result<()> {
+        self.change_visibility(&handle.parse()?, timeout)
+    }
+
+    /// Changes visibility for a batch of (entry id, receipt handle, timeout).
+    ///
+    /// # Errors
+    /// The batch errors of [`Queue::send_batch`]; a bad entry fails only itself.
+    pub fn change_visibility_batch(
+        &self,
+        entries: Vec<(String, String, u32)>,
+        max_entries: usize,
+    ) -> Result<BatchResult<()>> {
+        self.check_live()?;
+        check_batch(entries.iter().map(|(id, _, _)| id.as_str()), max_entries)?;
+        Ok(entries
+            .into_iter()
+            .map(|(id, h, t)| {
+                let r = self.change_visibility_str(&h, t);
+                (id, r)
+            })
+            .collect())
+    }
+
+    // ---- queue-level operations ----------------------------------------------------------------
+
+    /// Deletes every message. Like SQS, a second purge within 60 s fails.
+    ///
+    /// # Errors
+    /// `PurgeQueueInProgress` within 60 s of the last purge.
+    pub fn purge(&self) -> Result<()> {
+        self.check_live()?;
+        let now = self.now_ms()?;
+        let last = self.last_purge_ms.load(Ordering::Acquire);
+        if last != 0 && now < last + PURGE_COOLDOWN_MS
+            || self
+                .last_purge_ms
+                .compare_exchange(last, now.max(1), Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            return Err(Error::new(
+                ErrorCode::PurgeQueueInProgress,
+                format!(
+                    "Only one PurgeQueue operation on {} is allowed every 60 seconds.",
+                    self.name
+                ),
+            ));
+        }
+        // Purge removes every message, so it visits every slot: the one operation that does.
+        for shard in self.shards.iter() {
+            for (index, slot) in shard.slots.iter() {
+                let w = slot.word.load();
+                if let Some(prev) = slot.word.remove(w.generation()) {
+                    self.release(shard, index as u32, prev);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Message counts by state.
+    pub fn counts(&self) -> QueueCounts {
+        if let Ok(now) = self.now_ms() {
+            self.tick(now);
+            let sum = |f: fn(&Counts) -> &AtomicI64| -> u64 {
+                self.shards
+                    .iter()
+                    .map(|s| f(&s.counts).load(Ordering::Relaxed))
+                    .sum::<i64>()
+                    .max(0) as u64
+            };
+            let oldest = self
+                .shards
+                .iter()
+                .map(|s| s.oldest.load(Ordering::Relaxed))
+                .min()
+                .unwrap_or(u64::MAX);
+            QueueCounts {
+                visible: sum(|c| &c.ready),
+                in_flight: sum(|c| &c.in_flight),
+                delayed: sum(|c| &c.delayed),
+                oldest_age_ms: if oldest == u64::MAX {
+                    0
+                } else {
+                    now.saturating_sub(oldest)
+                },
+            }
+        } else {
+            QueueCounts::default()
+        }
+    }
+
+    /// Attributes by SQS name. An empty list or `All` gives every attribute.
+    ///
+    /// # Errors
+    /// `InvalidAttributeName` for a name SQS does not know.
+    pub fn attributes(&self, names: &[String]) -> Result<Vec<(String, String)>> {
+        self.check_live()?;
+        let all = names.is_empty() || names.iter().any(|n| n == "All");
+        let wanted: Vec<&str> = if all {
+            attributes::SETTABLE
+                .iter()
+                .chain(attributes::READ_ONLY)
+                .copied()
+                .collect()
+        } else {
+            for n in names {
+                if !attributes::SETTABLE.contains(&n.as_str())
+                    && !attributes::READ_ONLY.contains(&n.as_str())
+                {
+                    return Err(Error::new(
+                        ErrorCode::InvalidAttributeName,
+                        format!("Unknown Attribute {n}."),
+                    ));
+                }
+            }
+            names.iter().map(String::as_str).collect()
+        };
+        let config = self.config.load();
+        let counts = if wanted.iter().any(|n| n.starts_with("Approximate")) {
+            Some(self.counts())
+        } else {
+            None
+        };
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for name in wanted {
+            if !seen.insert(name) {
+                continue;
+            }
+            let value = match name {
+                "QueueArn" => Some(self.arn.clone()),
+                "ApproximateNumberOfMessages" => counts.map(|c| c.visible.to_string()),
+                "ApproximateNumberOfMessagesNotVisible" => counts.map(|c| c.in_flight.to_string()),
+                "ApproximateNumberOfMessagesDelayed" => counts.map(|c| c.delayed.to_string()),
+                "CreatedTimestamp" => Some(self.created_s.to_string()),
+                "LastModifiedTimestamp" => {
+                    Some(self.modified_s.load(Ordering::Relaxed).to_string())
+                }
+                other => config.get(other),
+            };
+            if let Some(v) = value {
+                out.push((name.to_string(), v));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets attributes by SQS name, all or nothing.
+    ///
+    /// # Errors
+    /// As [`QueueConfig::apply`]; `InvalidParameterValue` for a RedrivePolicy whose dead-letter queue
+    /// does not exist.
+    pub fn set_attributes(&self, attributes: &[(String, String)]) -> Result<()> {
+        self.check_live()?;
+        let broker = self.broker()?;
+        let mut next = (**self.config.load()).clone();
+        next.apply(attributes)?;
+        broker.check_redrive(&next)?;
+        self.config.store(Arc::new(next));
+        self.modified_s
+            .store(broker.now_ms() / 1000, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub fn tags(&self) -> BTreeMap<String, String> {
+        self.tags.lock().clone()
+    }
+
+    /// Adds or replaces tags. A queue has at most 50.
+    ///
+    /// # Errors
+    /// `InvalidParameterValue` for bad keys or values or more than 50 tags.
+    pub fn tag(&self, tags: &[(String, String)]) -> Result<()> {
+        self.check_live()?;
+        validate_tags(tags)?;
+        let mut current = self.tags.lock();
+        let mut next = current.clone();
+        next.extend(tags.iter().cloned());
+        if next.len() > 50 {
+            return Err(Error::new(
+                ErrorCode::InvalidParameterValue,
+                "Too many tags: a queue can have at most 50.",
+            ));
+        }
+        *current = next;
+        Ok(())
+    }
+
+    /// Removes tags by key; absent keys are ignored.
+    ///
+    /// # Errors
+    /// `QueueDoesNotExist` after deletion.
+    pub fn untag(&self, keys: &[String]) -> Result<()> {
+        self.check_live()?;
+        let mut current = self.tags.lock();
+        for k in keys {
+            current.remove(k);
+        }
+        Ok(())
+    }
+}
+
+/// Checks tags: keys 1–128 characters, values up to 256, at most 50.
+///
+/// # Errors
+/// `InvalidParameterValue`.
+pub(crate) fn validate_tags(tags: &[(String, String)]) -> Result<()> {
+    if tags.len() > 50 {
+        return Err(Error::new(
+            ErrorCode::InvalidParameterValue,
+            "Too many tags: a queue can have at most 50.",
+        ));
+    }
+    for (k, v) in tags {
+        if k.is_empty() || k.chars().count() > 128 {
+            return Err(Error::new(
+                ErrorCode::InvalidParameterValue,
+                format!("Tag key {k:?} must be 1 to 128 characters."),
+            ));
+        }
+        if v.chars().count() > 256 {
+            return Err(Error::new(
+                ErrorCode::InvalidParameterValue,
+                format!("The value of tag {k:?} must be at most 256 characters."),
+            ));
+        }
+        if k.to_ascii_lowercase().starts_with("aws:") {
+            return Err(Error::new(
+                ErrorCode::InvalidParameterValue,
+                format!("Tag key {k:?} uses the reserved prefix aws:."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+struct Prepared {
+    body: Box<[u8]>,
+    delay_ms: u64,
+    attributes: MessageAttributes,
+}
+
+fn attr_len(v: &crate::message::AttributeValue) -> usize {
+    match &v.value {
+        crate::message::AttributeData::String(s) => s.len(),
+        crate::message::AttributeData::Binary(b) => b.len(),
+    }
+}
+
+fn prepare(m: SendMessage, config: &QueueConfig) -> Result<Prepared> {
+    message::validate_body(&m.body)?;
+    let (attributes, attr_bytes) = message::validate_attributes(m.attributes)?;
+    let size = m.body.len() + attr_bytes;
+    if size > config.maximum_message_size as usize {
+        return Err(Error::new(
+            ErrorCode::InvalidParameterValue,
+            format!(
+                "One or more parameters are invalid. Reason: Message must be shorter than {} bytes.",
+                config.maximum_message_size
+            ),
+        ));
+    }
+    let delay = m.delay_seconds.unwrap_or(config.delay_seconds);
+    if delay > attributes::MAX_DELAY_SECONDS {
+        return Err(Error::invalid_parameter(
+            "DelaySeconds",
+            delay,
+            "DelaySeconds must be >= 0 and <= 900.",
+        ));
+    }
+    Ok(Prepared {
+        body: m.body.into_boxed_slice(),
+        delay_ms: delay as u64 * 1000,
+        attributes,
+    })
+}
+
+/// Whole-batch checks shared by every batch action.
+fn check_batch<'a>(ids: impl ExactSizeIterator<Item = &'a str>, max_entries: usize) -> Result<()> {
+    let n = ids.len();
+    if n == 0 {
+        return Err(Error::new(
+            ErrorCode::EmptyBatchRequest,
+            "There should be at least one entry in the request.",
+        ));
+    }
+    if n > max_entries {
+        return Err(Error::new(
+            ErrorCode::TooManyEntriesInBatchRequest,
+            format!("Maximum number of entries per request are {max_entries}. You have sent {n}."),
+        ));
+    }
+    let mut seen = HashSet::with_capacity(n);
+    for id in ids {
+        if id.is_empty()
+            || id.len() > 80
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(Error::new(
+                ErrorCode::InvalidBatchEntryId,
+                "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.",
+            ));
+        }
+        if !seen.insert(id) {
+            return Err(Error::new(
+                ErrorCode::BatchEntryIdsNotDistinct,
+                format!("Id {id} repeated."),
+            ));
+        }
+    }
+    Ok(())
+}

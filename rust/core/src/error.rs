@@ -159,13 +159,6 @@ impl Error {
             format!("Value {value} for parameter {name} is invalid. Reason: {reason}"),
         )
     }
-
-    pub(crate) fn invalid_attribute_value(name: &str, value: &str, reason: &str) -> Self {
-        Self::new(
-            ErrorCode::InvalidAttributeValue,
-            format!("Invalid value for the parameter {name}: {value:?}. Reason: {reason}"),
-        )
-    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -11,6 +11,7 @@
 
 use crate::attributes::{self, QueueConfig};
 use crate::broker::BrokerInner;
+use crate::clock::Clock;
 use crate::error::{Error, ErrorCode, Result};
 use crate::handle::{ReceiptHandle, Secrets};
 use crate::message::{self, Extras, MessageAttributes, MessageData, Received, SendMessage, Sent};
@@ -185,8 +186,8 @@ pub struct Queue {
     last_purge_ms: AtomicU64,
     deleted: AtomicBool,
     broker: Weak<BrokerInner>,
+    clock: Arc<dyn Clock>,
     secrets: Arc<Secrets>,
-    sender_id: Arc<str>,
 }
 
 impl std::fmt::Debug for Queue {
@@ -233,8 +234,8 @@ impl Queue {
             last_purge_ms: AtomicU64::new(0),
             deleted: AtomicBool::new(false),
             broker: Arc::downgrade(broker),
+            clock: broker.config.clock.clone(),
             secrets: broker.secrets.clone(),
-            sender_id: broker.config.sender_id.as_str().into(),
         }
     }
 
@@ -276,8 +277,8 @@ impl Queue {
             .ok_or_else(Error::queue_does_not_exist)
     }
 
-    fn now_ms(&self) -> Result<u64> {
-        Ok(self.broker()?.now_ms())
+    fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
     }
 
     fn home(&self) -> usize {
@@ -390,7 +391,7 @@ impl Queue {
     pub fn send(&self, message: SendMessage) -> Result<Sent> {
         self.check_live()?;
         let config = self.config.load();
-        let now = self.now_ms()?;
+        let now = self.now_ms();
         let prepared = prepare(message, &config)?;
         let sent = self.enqueue(prepared, now);
         self.tick(now);
@@ -429,7 +430,7 @@ impl Queue {
             ));
         }
         let config = self.config.load();
-        let now = self.now_ms()?;
+        let now = self.now_ms();
         let out = entries
             .into_iter()
             .map(|(id, m)| {
@@ -443,7 +444,6 @@ impl Queue {
 
     fn enqueue(&self, p: Prepared, now: u64) -> Sent {
         let md5_of_attributes = message::md5_of_attributes(&p.attributes);
-        let md5_of_body = message::md5_of_body(&p.body);
         let extras = (!p.attributes.is_empty()).then(|| {
             Box::new(Extras {
                 attributes: p.attributes,
@@ -474,7 +474,6 @@ impl Queue {
                 self.global_slot(shard_no, index),
                 w.generation(),
             ),
-            md5_of_body,
             md5_of_attributes,
         }
     }
@@ -512,7 +511,7 @@ impl Queue {
     pub fn receive(&self, options: &ReceiveOptions) -> Result<Vec<Received>> {
         self.check_live()?;
         options.validate()?;
-        let now = self.now_ms()?;
+        let now = self.now_ms();
         self.tick(now);
         self.take(options, now)
     }
@@ -531,7 +530,17 @@ impl Queue {
             None => None,
         };
         let max_receives = dead_letter.as_ref().map(|(_, m)| *m);
-        let want = options.max_messages as usize;
+        let mut want = options.max_messages as usize;
+        if visibility > 0 {
+            let room = MAX_IN_FLIGHT - self.in_flight();
+            if room <= 0 {
+                return Err(Error::new(
+                    ErrorCode::OverLimit,
+                    format!("Too many messages in flight: at most {MAX_IN_FLIGHT} per queue."),
+                ));
+            }
+            want = want.min(room as usize);
+        }
         let mut out = Vec::with_capacity(want.min(64));
         let home = self.home();
         for i in 0..self.shards.len() {
@@ -613,7 +622,6 @@ impl Queue {
                 .sign(self.id, global, w.generation(), w.receive_count()),
             message_id,
             receive_count: w.receive_count(),
-            sender_id: self.sender_id.clone(),
         }
     }
 
@@ -813,7 +821,7 @@ impl Queue {
             ));
         }
         let (shard, index, slot) = self.verify(handle)?;
-        let now = self.now_ms()?;
+        let now = self.now_ms();
         self.tick(now);
         match slot
             .word
@@ -882,7 +890,7 @@ impl Queue {
     /// `PurgeQueueInProgress` within 60 s of the last purge.
     pub fn purge(&self) -> Result<()> {
         self.check_live()?;
-        let now = self.now_ms()?;
+        let now = self.now_ms();
         let last = self.last_purge_ms.load(Ordering::Acquire);
         if last != 0 && now < last + PURGE_COOLDOWN_MS
             || self
@@ -912,33 +920,30 @@ impl Queue {
 
     /// Message counts by state.
     pub fn counts(&self) -> QueueCounts {
-        if let Ok(now) = self.now_ms() {
-            self.tick(now);
-            let sum = |f: fn(&Counts) -> &AtomicI64| -> u64 {
-                self.shards
-                    .iter()
-                    .map(|s| f(&s.counts).load(Ordering::Relaxed))
-                    .sum::<i64>()
-                    .max(0) as u64
-            };
-            let oldest = self
-                .shards
+        let now = self.now_ms();
+        self.tick(now);
+        let sum = |f: fn(&Counts) -> &AtomicI64| -> u64 {
+            self.shards
                 .iter()
-                .map(|s| s.oldest.load(Ordering::Relaxed))
-                .min()
-                .unwrap_or(u64::MAX);
-            QueueCounts {
-                visible: sum(|c| &c.ready),
-                in_flight: sum(|c| &c.in_flight),
-                delayed: sum(|c| &c.delayed),
-                oldest_age_ms: if oldest == u64::MAX {
-                    0
-                } else {
-                    now.saturating_sub(oldest)
-                },
-            }
-        } else {
-            QueueCounts::default()
+                .map(|s| f(&s.counts).load(Ordering::Relaxed))
+                .sum::<i64>()
+                .max(0) as u64
+        };
+        let oldest = self
+            .shards
+            .iter()
+            .map(|s| s.oldest.load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(u64::MAX);
+        QueueCounts {
+            visible: sum(|c| &c.ready),
+            in_flight: sum(|c| &c.in_flight),
+            delayed: sum(|c| &c.delayed),
+            oldest_age_ms: if oldest == u64::MAX {
+                0
+            } else {
+                now.saturating_sub(oldest)
+            },
         }
     }
 

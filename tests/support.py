@@ -1,0 +1,108 @@
+"""Helpers shared by the tests (importable because tests/ is on sys.path under pytest)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import struct
+import threading
+import time
+
+import pytest
+
+import sqsfast
+
+# Every exception class of the API, by SQS error code (docs/python.md, "Errors").
+ERROR_CODES = [
+    "QueueDoesNotExist",
+    "QueueNameExists",
+    "QueueDeletedRecently",
+    "PurgeQueueInProgress",
+    "ReceiptHandleIsInvalid",
+    "MessageNotInflight",
+    "TooManyEntriesInBatchRequest",
+    "EmptyBatchRequest",
+    "BatchEntryIdsNotDistinct",
+    "BatchRequestTooLong",
+    "InvalidBatchEntryId",
+    "UnsupportedOperation",
+    "OverLimit",
+    "InvalidAttributeName",
+    "InvalidAttributeValue",
+    "InvalidMessageContents",
+    "InvalidIdFormat",
+    "InvalidParameterValue",
+    "MissingParameter",
+    "InternalFailure",
+    "ServiceUnavailable",
+]
+
+KIB = 1024
+MIB = 1024 * 1024
+
+
+@contextlib.contextmanager
+def raises(code: str):
+    """Like pytest.raises(sqsfast.<code>), and checks the instance carries that SQS code."""
+    cls = getattr(sqsfast, code)
+    with pytest.raises(cls) as info:
+        yield info
+    err = info.value
+    assert isinstance(err, sqsfast.SqsfastError)
+    assert err.code == code, f"raised {type(err).__name__} with .code {err.code!r}"
+    assert isinstance(err.message, str) and err.message
+
+
+def receive_n(q, n: int, *, timeout: float = 5.0, **kwargs) -> list:
+    """Receives until `n` messages arrived or `timeout` seconds passed (bounded in calls too)."""
+    got: list = []
+    deadline = time.monotonic() + timeout
+    for _ in range(10_000):
+        if len(got) >= n or time.monotonic() >= deadline:
+            break
+        got.extend(q.receive(min(10, n - len(got)), **kwargs))
+    return got
+
+
+def run_threads(targets, *, timeout: float = 30.0) -> None:
+    """Runs callables in threads; re-raises the first exception of any; fails if one hangs."""
+    errors: list[BaseException] = []
+
+    def wrap(fn):
+        def run():
+            try:
+                fn()
+            except BaseException as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        return run
+
+    threads = [threading.Thread(target=wrap(fn), daemon=True) for fn in targets]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    assert not any(t.is_alive() for t in threads), "a thread did not finish in time"
+    if errors:
+        raise errors[0]
+
+
+def md5_of_attributes(attributes: dict[str, tuple[str, str | bytes]]) -> str:
+    """MD5OfMessageAttributes computed as SQS documents it, from {name: (data_type, value)}."""
+    def put(buf: bytearray, data: bytes) -> None:
+        buf += struct.pack(">I", len(data))
+        buf += data
+
+    buf = bytearray()
+    for name in sorted(attributes):
+        data_type, value = attributes[name]
+        put(buf, name.encode())
+        put(buf, data_type.encode())
+        if isinstance(value, bytes):
+            buf.append(2)
+            put(buf, value)
+        else:
+            buf.append(1)
+            put(buf, value.encode())
+    return hashlib.md5(bytes(buf)).hexdigest()

@@ -2,10 +2,10 @@
 
     python benches/bench_embedded.py [--messages N] [--size BYTES] [--json FILE]
 
-The baseline is what a Python program would write without sqsfast: a `queue.Queue` plus a dict of
-in-flight messages doing put / get / ack. Every workload checks its own result (every message sent is
-received once and acknowledged, the queue ends empty) and records it as `correct`. Numbers are printed,
-never asserted.
+The baseline is what a Python program would write without sqsfast: a `queue.Queue` plus a
+dict of in-flight messages doing put / get / ack. Every workload checks its own result (every
+message sent is received once and acknowledged, the queue ends empty) and records it as
+`correct`. Numbers are printed, never asserted.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Fixtures of the embedded-API suite.
 
-Every test talks to a broker through the one fixture `broker`, parametrised by backend. Today the only
-backend is the in-process engine (`sqsfast.Broker()`); a server-backed broker (`sqsfast.connect(url)`)
-is meant to join BACKENDS later and run the same tests unchanged. Tests therefore use unique queue
-names (the `names` fixture) and never assume the broker is empty.
+Every test talks to a broker through the one fixture `broker`, parametrised by backend. Today
+the only backend is the in-process engine (`sqsfast.Broker()`); a server-backed broker
+(`sqsfast.connect(url)`) is meant to join BACKENDS later and run the same tests unchanged. Tests
+therefore use unique queue names (the `names` fixture) and never assume the broker is empty.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import itertools
 import uuid
 
 import pytest
-
 import sqsfast
 
 BACKENDS = ["embedded"]
@@ -26,14 +25,8 @@ def broker(request):
     raise NotImplementedError(f"backend {request.param!r}")  # pragma: no cover
 
 
-@pytest.fixture
-def backend(broker, request) -> str:
-    """The name of the backend behind `broker`, for the few tests that only make sense in-process."""
-    return request.node.callspec.params["broker"]
-
-
 class Names:
-    """Unique queue names, all sharing one per-test prefix (so list_queues(prefix) sees only ours)."""
+    """Unique queue names sharing one per-test prefix (list_queues(prefix) sees only ours)."""
 
     def __init__(self) -> None:
         self.prefix = "t" + uuid.uuid4().hex[:12]

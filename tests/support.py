@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-
 import sqsfast
 
 # Every exception class of the API, by SQS error code (docs/python.md, "Errors").
@@ -90,6 +89,7 @@ def run_threads(targets, *, timeout: float = 30.0) -> None:
 
 def md5_of_attributes(attributes: dict[str, tuple[str, str | bytes]]) -> str:
     """MD5OfMessageAttributes computed as SQS documents it, from {name: (data_type, value)}."""
+
     def put(buf: bytearray, data: bytes) -> None:
         buf += struct.pack(">I", len(data))
         buf += data

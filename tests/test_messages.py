@@ -1,4 +1,5 @@
-"""Messages: send / receive / delete, bodies, sizes, message attributes, checksums, system attributes."""
+"""Messages: send / receive / delete, bodies, sizes, message attributes, checksums, system
+attributes."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import time
 import uuid
 
 import pytest
-from support import KIB, MIB, md5_of_attributes, raises, receive_n
-
 import sqsfast
 from sqsfast import MessageAttribute
+from support import (
+    KIB,
+    MIB,
+    md5_of_attributes,
+    raises,
+    receive_n,
+)
 
 UTC = dt.timezone.utc
 
@@ -141,8 +147,20 @@ def test_bytes_body(queue):
 
 @pytest.mark.parametrize(
     "char",
-    ["\t", "\n", "\r", " ", "~", "\x7f", "\x80", "\ud7ff", "\ue000", "\ufffd", "\U00010000",
-     "\U0010ffff"],
+    [
+        "\t",
+        "\n",
+        "\r",
+        " ",
+        "~",
+        "\x7f",
+        "\x80",
+        "\ud7ff",
+        "\ue000",
+        "\ufffd",
+        "\U00010000",
+        "\U0010ffff",
+    ],
     ids=lambda c: f"U+{ord(c):04X}",
 )
 def test_allowed_characters(queue, char):
@@ -416,7 +434,9 @@ def test_valid_number_strings(queue, number):
     assert float(got) == pytest.approx(float(number))
 
 
-@pytest.mark.parametrize("value", [[1], None, {"a": 1}, object()], ids=["list", "None", "dict", "obj"])
+@pytest.mark.parametrize(
+    "value", [[1], None, {"a": 1}, object()], ids=["list", "None", "dict", "obj"]
+)
 def test_attribute_value_of_wrong_type(queue, value):
     with pytest.raises(TypeError):
         queue.send("x", attributes={"attr": value})
@@ -465,9 +485,7 @@ def test_md5_of_attributes_matches_sqs_algorithm(queue):
         "img": ("Binary.png", b"\x89PNG"),
         "Upper": ("String.custom", "u"),
     }
-    queue.send(
-        "body", attributes={name: MessageAttribute(t, v) for name, (t, v) in spec.items()}
-    )
+    queue.send("body", attributes={name: MessageAttribute(t, v) for name, (t, v) in spec.items()})
     [m] = queue.receive()
     assert m.md5_of_attributes == md5_of_attributes(spec)
     assert m.md5_of_body == hashlib.md5(b"body").hexdigest()
@@ -476,10 +494,12 @@ def test_md5_of_attributes_matches_sqs_algorithm(queue):
 def test_md5_of_attributes_from_plain_python_values(queue):
     queue.send("body", attributes={"s": "v", "b": b"\x01\x02"})
     [m] = queue.receive()
-    assert m.md5_of_attributes == md5_of_attributes({"s": ("String", "v"), "b": ("Binary", b"\x01\x02")})
+    assert m.md5_of_attributes == md5_of_attributes(
+        {"s": ("String", "v"), "b": ("Binary", b"\x01\x02")}
+    )
 
 
-# ---- system attributes, times, receive count -------------------------------------------------------
+# ---- system attributes, times, receive count -----------------------------------------------------
 
 
 def test_system_attributes(queue):
@@ -489,8 +509,12 @@ def test_system_attributes(queue):
     after_ms = int(time.time() * 1000)
     sys_attrs = m.system_attributes
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in sys_attrs.items())
-    for key in ("SenderId", "SentTimestamp", "ApproximateReceiveCount",
-                "ApproximateFirstReceiveTimestamp"):
+    for key in (
+        "SenderId",
+        "SentTimestamp",
+        "ApproximateReceiveCount",
+        "ApproximateFirstReceiveTimestamp",
+    ):
         assert key in sys_attrs, key
     sent_ms = int(sys_attrs["SentTimestamp"])
     first_ms = int(sys_attrs["ApproximateFirstReceiveTimestamp"])

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqsfast
 from support import KIB, MIB, raises
 
-import sqsfast
-
-# ---- create, get, list, delete ---------------------------------------------------------------------
+# ---- create, get, list, delete -------------------------------------------------------------------
 
 
 def test_create_queue_returns_queue_with_name_and_arn(broker, names):
@@ -327,7 +326,9 @@ def test_non_integer_attribute_values(broker, names, value):
 
 def test_raw_attributes_merge_with_keywords(broker, names):
     q = broker.create_queue(
-        names(), visibility_timeout=45, attributes={"DelaySeconds": "7", "MaximumMessageSize": "2048"}
+        names(),
+        visibility_timeout=45,
+        attributes={"DelaySeconds": "7", "MaximumMessageSize": "2048"},
     )
     got = q.get_attributes("VisibilityTimeout", "DelaySeconds", "MaximumMessageSize")
     assert got == {"VisibilityTimeout": "45", "DelaySeconds": "7", "MaximumMessageSize": "2048"}
@@ -343,7 +344,10 @@ def test_set_attributes_by_keyword_and_raw(queue):
     queue.set_attributes(visibility_timeout=10, delay_seconds=3)
     queue.set_attributes({"ReceiveMessageWaitTimeSeconds": "4", "MessageRetentionPeriod": "600"})
     got = queue.get_attributes(
-        "VisibilityTimeout", "DelaySeconds", "ReceiveMessageWaitTimeSeconds", "MessageRetentionPeriod"
+        "VisibilityTimeout",
+        "DelaySeconds",
+        "ReceiveMessageWaitTimeSeconds",
+        "MessageRetentionPeriod",
     )
     assert got == {
         "VisibilityTimeout": "10",
@@ -362,6 +366,12 @@ def test_set_attributes_is_all_or_nothing(queue):
         "VisibilityTimeout": "30",
         "DelaySeconds": "0",
     }
+
+
+def test_set_attributes_takes_no_tags(queue):
+    with pytest.raises(TypeError):
+        queue.set_attributes(tags={"a": "b"})
+    assert queue.tags == {}
 
 
 @pytest.mark.parametrize("name", ["QueueArn", "ApproximateNumberOfMessages", "CreatedTimestamp"])

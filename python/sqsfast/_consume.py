@@ -1,4 +1,4 @@
-"""``Queue.consume``: an endless, long-polling iterator of messages, written over ``Queue.receive``."""
+"""``Queue.consume``: an endless, long-polling iterator of messages, over ``Queue.receive``."""
 
 from __future__ import annotations
 

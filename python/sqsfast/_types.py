@@ -11,10 +11,10 @@ if TYPE_CHECKING:
 class MessageAttribute:
     """A message attribute of any SQS data type, labels included.
 
-    ``MessageAttribute("Number.float", "1.5")``, ``MessageAttribute("Binary.png", b"...")``. ``String``
-    and ``Number`` types take a ``str`` value (an ``int`` or ``float`` is turned into one), ``Binary``
-    types ``bytes``. Plain ``str``, ``int``/``float`` and ``bytes`` values need no wrapper; received
-    messages give labelled types back as ``MessageAttribute``.
+    ``MessageAttribute("Number.float", "1.5")``, ``MessageAttribute("Binary.png", b"...")``.
+    ``String`` and ``Number`` types take a ``str`` value (an ``int`` or ``float`` is turned into
+    one), ``Binary`` types ``bytes``. Plain ``str``, ``int``/``float`` and ``bytes`` values need no
+    wrapper; received messages give labelled types back as ``MessageAttribute``.
     """
 
     __slots__ = ("data_type", "value")
@@ -75,22 +75,19 @@ class BatchResult:
     message_id: str | None
     error: SqsfastError | None
 
+    # Plain attributes, not made read-only: batch calls make one per entry, and read-only slots
+    # (object.__setattr__ in __init__) cost three times as much to build.
     def __init__(
         self, id: str, message_id: str | None = None, error: SqsfastError | None = None
     ) -> None:
-        object.__setattr__(self, "id", id)
-        object.__setattr__(self, "message_id", message_id)
-        object.__setattr__(self, "error", error)
+        self.id = id
+        self.message_id = message_id
+        self.error = error
 
     @property
     def ok(self) -> bool:
+        """Whether the entry succeeded."""
         return self.error is None
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"BatchResult is immutable; cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"BatchResult is immutable; cannot delete {name!r}")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BatchResult):

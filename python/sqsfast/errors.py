@@ -1,13 +1,12 @@
 """The exceptions of sqsfast: one root, one subclass per SQS error code.
 
-Every error the engine reports is a :class:`SqsfastError` whose class is named after its SQS error code
-(``QueueDoesNotExist``, ``ReceiptHandleIsInvalid``, ...), with ``.code`` (that name) and ``.message``.
+Every error the engine reports is a :class:`SqsfastError` whose class is named after its SQS error
+code (``QueueDoesNotExist``, ``ReceiptHandleIsInvalid``, ...), with ``.code`` (that name) and
+``.message``.
 The extension module looks the class up here by code, so a class name here *is* the mapping.
 """
 
 from __future__ import annotations
-
-from typing import ClassVar
 
 
 class SqsfastError(Exception):
@@ -17,19 +16,15 @@ class SqsfastError(Exception):
     Each code has a subclass of the same name; catch those to handle one case.
     """
 
-    code: str
+    #: The SQS error code: the class's, unless the instance was given another.
+    code: str = "InternalFailure"
     message: str
-    #: The code of instances of this class, unless one is given.
-    default_code: ClassVar[str] = "InternalFailure"
 
     def __init__(self, message: str = "", code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.code = code if code is not None else type(self).default_code
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.default_code = cls.__name__
+        if code is not None:
+            self.code = code
 
     def __str__(self) -> str:
         return self.message
@@ -44,91 +39,131 @@ class SqsfastError(Exception):
 class QueueDoesNotExist(SqsfastError):
     """The queue does not exist (or was deleted)."""
 
+    code = "QueueDoesNotExist"
+
 
 class QueueNameExists(SqsfastError):
     """A queue of that name exists with other attribute values."""
+
+    code = "QueueNameExists"
 
 
 class QueueDeletedRecently(SqsfastError):
     """A queue of that name was deleted less than 60 seconds ago."""
 
+    code = "QueueDeletedRecently"
+
 
 class PurgeQueueInProgress(SqsfastError):
     """The queue was purged less than 60 seconds ago."""
+
+    code = "PurgeQueueInProgress"
 
 
 class ReceiptHandleIsInvalid(SqsfastError):
     """The receipt handle was not made by this queue (or is not a receipt handle)."""
 
+    code = "ReceiptHandleIsInvalid"
+
 
 class MessageNotInflight(SqsfastError):
     """The message's visibility timeout had already expired."""
+
+    code = "MessageNotInflight"
 
 
 class TooManyEntriesInBatchRequest(SqsfastError):
     """More than 10 entries in a batch."""
 
+    code = "TooManyEntriesInBatchRequest"
+
 
 class EmptyBatchRequest(SqsfastError):
     """A batch without entries."""
+
+    code = "EmptyBatchRequest"
 
 
 class BatchEntryIdsNotDistinct(SqsfastError):
     """Two entries of a batch have the same id."""
 
+    code = "BatchEntryIdsNotDistinct"
+
 
 class BatchRequestTooLong(SqsfastError):
     """A batch larger than 1 MiB in all."""
+
+    code = "BatchRequestTooLong"
 
 
 class InvalidBatchEntryId(SqsfastError):
     """A batch entry id that is not 1-80 of ``[A-Za-z0-9_-]``."""
 
+    code = "InvalidBatchEntryId"
+
 
 class UnsupportedOperation(SqsfastError):
     """Something sqsfast does not do (FIFO queues)."""
+
+    code = "UnsupportedOperation"
 
 
 class OverLimit(SqsfastError):
     """Too many messages in flight (120 000 per queue)."""
 
+    code = "OverLimit"
+
 
 class InvalidAttributeName(SqsfastError):
     """An unknown queue attribute name."""
+
+    code = "InvalidAttributeName"
 
 
 class InvalidAttributeValue(SqsfastError):
     """A queue attribute value out of range."""
 
+    code = "InvalidAttributeValue"
+
 
 class InvalidMessageContents(SqsfastError):
     """A body with characters SQS does not allow."""
+
+    code = "InvalidMessageContents"
 
 
 class InvalidIdFormat(SqsfastError):
     """An id in the wrong format."""
 
+    code = "InvalidIdFormat"
+
 
 class InvalidParameterValue(SqsfastError):
     """A parameter out of range or malformed."""
+
+    code = "InvalidParameterValue"
 
 
 class MissingParameter(SqsfastError):
     """A required parameter is missing."""
 
+    code = "MissingParameter"
+
 
 class InternalFailure(SqsfastError):
     """An internal or storage failure; never bad input."""
+
+    code = "InternalFailure"
 
 
 class ServiceUnavailable(SqsfastError):
     """The service cannot answer now; try again."""
 
+    code = "ServiceUnavailable"
+
 
 #: Every exception class by its SQS error code.
-ERRORS: dict[str, type[SqsfastError]] = {
-    cls.default_code: cls for cls in SqsfastError.__subclasses__()
-}
+ERRORS: dict[str, type[SqsfastError]] = {cls.code: cls for cls in SqsfastError.__subclasses__()}
 
 __all__ = [
     "ERRORS",

@@ -92,18 +92,15 @@ impl MessageId {
 
 impl fmt::Display for MessageId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = self.0.to_be_bytes();
-        let h = |r: std::ops::Range<usize>| -> String {
-            b[r].iter().map(|x| format!("{x:02x}")).collect()
-        };
+        let v = self.0;
         write!(
             f,
-            "{}-{}-{}-{}-{}",
-            h(0..4),
-            h(4..6),
-            h(6..8),
-            h(8..10),
-            h(10..16)
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            (v >> 96) as u32,
+            (v >> 80) as u16,
+            (v >> 64) as u16,
+            (v >> 48) as u16,
+            (v as u64) & 0xffff_ffff_ffff
         )
     }
 }
@@ -267,13 +264,16 @@ fn hex(bytes: &[u8]) -> String {
 pub fn validate_body(body: &[u8]) -> Result<()> {
     if body.is_empty() {
         return Err(Error::new(
-            ErrorCode::InvalidParameterValue,
+            ErrorCode::MissingParameter,
             "The request must contain the parameter MessageBody.",
         ));
     }
     // Fast path: ASCII from 0x20 to 0x7F, which most bodies are. A branch-free fold, so that the
     // compiler vectorises it; anything else (tab, newline, non-ASCII) takes the exact path below.
-    if !body.iter().fold(false, |bad, &b| bad | (b.wrapping_sub(0x20) >= 0x60)) {
+    if !body
+        .iter()
+        .fold(false, |bad, &b| bad | (b.wrapping_sub(0x20) >= 0x60))
+    {
         return Ok(());
     }
     let invalid = || {
@@ -550,6 +550,8 @@ mod tests {
 
     #[test]
     fn message_id_looks_like_uuid_v4() {
+        let id = MessageId(0x0123_4567_89ab_cdef_0011_2233_4455_6677).to_string();
+        assert_eq!(id, "01234567-89ab-cdef-0011-223344556677");
         let id = MessageId::from_bits(u128::MAX).to_string();
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");

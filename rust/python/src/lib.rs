@@ -1,5 +1,28 @@
+//! The extension module `sqsfast._core`: thin bindings of `sqsfast-core`. Each method converts its
+//! arguments, calls the engine (with the GIL released when the call can take time) and converts
+//! back. The Python package `sqsfast` re-exports these classes; see `docs/python.md`.
+
 use pyo3::prelude::*;
-#[pymodule]
-fn _core(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+
+mod attributes;
+mod broker;
+mod convert;
+mod detach;
+mod error;
+mod message;
+mod queue;
+
+pub use broker::Broker;
+pub use message::Message;
+pub use queue::Queue;
+
+// `gil_used = false`: every class is frozen over thread-safe engine state, so the module is safe
+// without the GIL on free-threaded Python.
+#[pymodule(gil_used = false)]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Broker>()?;
+    m.add_class::<Queue>()?;
+    m.add_class::<Message>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -22,7 +22,8 @@ pub mod queue;
 #[doc(hidden)]
 pub mod slot;
 mod sync;
-mod timer;
+#[doc(hidden)]
+pub mod timer;
 
 pub use attributes::{QueueConfig, RedrivePolicy};
 pub use broker::{Broker, BrokerConfig};

@@ -41,6 +41,13 @@ const PURGE_COOLDOWN_MS: u64 = 60_000;
 struct Slot {
     word: SlotWord,
     data: ArcSwapOption<MessageData>,
+    /// When the current receive took the message in flight: ChangeMessageVisibility cannot make the
+    /// message invisible for more than 12 hours in all from then.
+    received_at: AtomicU64,
+    /// The visibility deadline of the current receive, latest change included. A visibility timer
+    /// with an earlier deadline is not acted on: the word's 8-bit visibility version wraps after 256
+    /// changes of one receive, and a timer set before the wrap would match the word again.
+    visible_at: AtomicU64,
 }
 
 #[derive(Default)]
@@ -321,7 +328,17 @@ impl Queue {
             match e.kind {
                 Kind::Visibility => {
                     let w = Word::from_bits(e.word);
-                    if slot.word.expire_visibility(w) {
+                    let visible_at = slot.visible_at.load(Ordering::Relaxed);
+                    if e.deadline < visible_at && visible_at > now {
+                        // Superseded by a later deadline, yet matching the word (a wrapped
+                        // visibility version, or a concurrent change): wait for that deadline.
+                        if slot.word.load() == w {
+                            shard.timers.insert(timer::Entry {
+                                deadline: visible_at,
+                                ..e
+                            });
+                        }
+                    } else if slot.word.expire_visibility(w) {
                         shard.counts.moved(State::InFlight, State::Ready);
                         shard.ready.push((e.slot, generation));
                         woke += 1;
@@ -542,6 +559,9 @@ impl Queue {
             want = want.min(room as usize);
         }
         let mut out = Vec::with_capacity(want.min(64));
+        // Messages received with visibility 0 stay ready; their hints go back on the ready lists only
+        // after this receive, or the loop below would pop them again and return a message twice.
+        let mut still_ready = Vec::new();
         let home = self.home();
         for i in 0..self.shards.len() {
             let shard_no = (home + i) & (self.shards.len() - 1);
@@ -582,14 +602,17 @@ impl Queue {
                             continue;
                         }
                         if visibility > 0 {
+                            let deadline = now + visibility as u64 * 1000;
+                            slot.received_at.store(now, Ordering::Relaxed);
+                            slot.visible_at.store(deadline, Ordering::Relaxed);
                             shard.timers.insert(timer::Entry {
-                                deadline: now + visibility as u64 * 1000,
+                                deadline,
                                 slot: index,
                                 kind: Kind::Visibility,
                                 word: w.bits(),
                             });
                         } else {
-                            shard.ready.push((index, generation));
+                            still_ready.push((shard_no, index, generation));
                         }
                         let _ = data.first_receive.compare_exchange(
                             0,
@@ -604,6 +627,9 @@ impl Queue {
             if out.len() >= want {
                 break;
             }
+        }
+        for (shard_no, index, generation) in still_ready {
+            self.shards[shard_no].ready.push((index, generation));
         }
         Ok(out)
     }
@@ -823,6 +849,21 @@ impl Queue {
         let (shard, index, slot) = self.verify(handle)?;
         let now = self.now_ms();
         self.tick(now);
+        let deadline = now + timeout as u64 * 1000;
+        let w = slot.word.load();
+        // In whole seconds, as the API counts: 43 200 right after a receive is allowed.
+        let elapsed_s = now.saturating_sub(slot.received_at.load(Ordering::Relaxed)) / 1000;
+        if timeout > 0
+            && (w.generation(), w.receive_count(), w.state())
+                == (handle.generation, handle.receive_count, State::InFlight)
+            && elapsed_s + timeout as u64 > attributes::MAX_VISIBILITY_TIMEOUT as u64
+        {
+            return Err(Error::invalid_parameter(
+                "VisibilityTimeout",
+                timeout,
+                "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]",
+            ));
+        }
         match slot
             .word
             .change_visibility(handle.generation, handle.receive_count, timeout == 0)
@@ -834,8 +875,9 @@ impl Queue {
                 Ok(())
             }
             Visibility::Changed(w) => {
+                slot.visible_at.store(deadline, Ordering::Relaxed);
                 shard.timers.insert(timer::Entry {
-                    deadline: now + timeout as u64 * 1000,
+                    deadline,
                     slot: index,
                     kind: Kind::Visibility,
                     word: w.bits(),

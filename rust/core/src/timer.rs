@@ -125,9 +125,13 @@ impl Wheel {
         }
     }
 
-    /// Whether an advance at `now_ms` has anything to do at the finest level.
+    /// Whether an advance at `now_ms` may have anything to do: a new tick at the finest level, or
+    /// entries waiting in `overdue`. Those belong to a tick already taken (an entry taken early and
+    /// put back, or one inserted as its bucket was taken), so without this they would wait for the
+    /// next tick, up to 4 ms past their deadline, or forever under a clock that stands still.
     pub fn due(&self, now_ms: u64) -> bool {
         now_ms / TICK0_MS >= self.levels[0].cursor.load(Ordering::Relaxed)
+            || !self.overdue.head.load(Ordering::Relaxed).is_null()
     }
 
     pub fn insert(&self, entry: Entry) {

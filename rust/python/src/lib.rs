@@ -11,6 +11,7 @@ mod detach;
 mod error;
 mod message;
 mod queue;
+mod server;
 
 pub use broker::Broker;
 pub use message::Message;
@@ -23,6 +24,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Broker>()?;
     m.add_class::<Queue>()?;
     m.add_class::<Message>()?;
+    m.add_function(wrap_pyfunction!(server::serve, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
-use sqsfast_core::Broker as CoreBroker;
+use sqsfast_core::{Broker as CoreBroker, BrokerConfig};
 use sqsfast_server::ServerConfig;
 
 /// Runs the server until SIGINT or SIGTERM, then stops accepting, finishes requests in flight and
@@ -14,7 +14,13 @@ pub fn serve(py: Python<'_>, host: String, http_port: u16, grpc_port: u16) -> Py
         host,
         http_port,
         grpc_port,
+        ..ServerConfig::default()
     };
+    let broker = CoreBroker::new(BrokerConfig {
+        account_id: config.account_id.clone(),
+        region: config.region.clone(),
+        ..BrokerConfig::default()
+    });
     py.detach(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -22,7 +28,7 @@ pub fn serve(py: Python<'_>, host: String, http_port: u16, grpc_port: u16) -> Py
             .build()?;
         runtime.block_on(async move {
             sqsfast_server::serve(
-                CoreBroker::default(),
+                broker,
                 config,
                 |bound| {
                     println!("sqsfast: SQS HTTP API on http://{}", bound.http);

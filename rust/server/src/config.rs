@@ -8,6 +8,10 @@ pub struct ServerConfig {
     pub http_port: u16,
     /// The gRPC API. 0 picks a free port.
     pub grpc_port: u16,
+    /// The account id in queue URLs and ARNs.
+    pub account_id: String,
+    /// The region in ARNs.
+    pub region: String,
 }
 
 impl Default for ServerConfig {
@@ -16,6 +20,8 @@ impl Default for ServerConfig {
             host: "127.0.0.1".into(),
             http_port: 9324,
             grpc_port: 9325,
+            account_id: "000000000000".into(),
+            region: "us-east-1".into(),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Receipt handles: (queue, slot, generation, receive count) plus a MAC under a per-process secret.
+//! Receipt handles: (queue, slot, generation, receive count, receive time) plus a MAC under a
+//! per-process secret.
 //! Delete and change-visibility find the message in O(1) with no map of handles; a handle from an
 //! earlier receive is recognised by its receive count, a forged or mangled one by its MAC.
 
@@ -12,7 +13,7 @@ use std::fmt;
 use std::hash::Hasher;
 use std::str::FromStr;
 
-const LEN: usize = 8 + 4 + 4 + 4 + 8;
+const LEN: usize = 8 + 4 + 4 + 4 + 8 + 8;
 
 /// A parsed receipt handle. Its fields are only trusted after [`Secrets::verify`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,6 +22,8 @@ pub struct ReceiptHandle {
     pub(crate) slot: u32,
     pub(crate) generation: u32,
     pub(crate) receive_count: u32,
+    /// When this receive happened (epoch ms): change-visibility may not pass 12 hours from it.
+    pub(crate) received_at: u64,
     pub(crate) tag: u64,
 }
 
@@ -31,14 +34,15 @@ impl ReceiptHandle {
         b[8..12].copy_from_slice(&self.slot.to_le_bytes());
         b[12..16].copy_from_slice(&self.generation.to_le_bytes());
         b[16..20].copy_from_slice(&self.receive_count.to_le_bytes());
-        b[20..28].copy_from_slice(&self.tag.to_le_bytes());
+        b[20..28].copy_from_slice(&self.received_at.to_le_bytes());
+        b[28..36].copy_from_slice(&self.tag.to_le_bytes());
         b
     }
 }
 
 impl fmt::Display for ReceiptHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut buf = [0u8; 40];
+        let mut buf = [0u8; 48];
         let n = URL_SAFE_NO_PAD
             .encode_slice(self.to_bytes(), &mut buf)
             .map_err(|_| fmt::Error)?;
@@ -64,10 +68,10 @@ impl FromStr for ReceiptHandle {
                 format!("The input receipt handle \"{shown}\" is not a valid receipt handle."),
             )
         };
-        if s.len() > 64 {
+        if s.len() > 80 {
             return Err(invalid());
         }
-        let mut b = [0u8; 48];
+        let mut b = [0u8; 60];
         let n = URL_SAFE_NO_PAD
             .decode_slice(s.trim(), &mut b)
             .map_err(|_| invalid())?;
@@ -80,7 +84,8 @@ impl FromStr for ReceiptHandle {
             slot: u32_at(8),
             generation: u32_at(12),
             receive_count: u32_at(16),
-            tag: u64::from_le_bytes(b[20..28].try_into().unwrap()),
+            received_at: u64::from_le_bytes(b[20..28].try_into().unwrap()),
+            tag: u64::from_le_bytes(b[28..36].try_into().unwrap()),
         })
     }
 }
@@ -104,43 +109,51 @@ impl Secrets {
         }
     }
 
-    fn tag(&self, queue_id: u64, slot: u32, generation: u32, receive_count: u32) -> u64 {
-        let mut h = SipHasher13::new_with_keys(self.mac.0, self.mac.1);
-        h.write_u64(queue_id);
-        h.write_u32(slot);
-        h.write_u32(generation);
-        h.write_u32(receive_count);
-        h.finish()
+    fn tag(&self, h: &ReceiptHandle) -> u64 {
+        let mut m = SipHasher13::new_with_keys(self.mac.0, self.mac.1);
+        m.write_u64(h.queue_id);
+        m.write_u32(h.slot);
+        m.write_u32(h.generation);
+        m.write_u32(h.receive_count);
+        m.write_u64(h.received_at);
+        m.finish()
     }
 
+    /// The handle of the receive number `receive_count` of the message in `slot` at `generation`.
     pub fn sign(
         &self,
         queue_id: u64,
         slot: u32,
         generation: u32,
         receive_count: u32,
+        received_at: u64,
     ) -> ReceiptHandle {
-        ReceiptHandle {
+        let mut h = ReceiptHandle {
             queue_id,
             slot,
             generation,
             receive_count,
-            tag: self.tag(queue_id, slot, generation, receive_count),
-        }
+            received_at,
+            tag: 0,
+        };
+        h.tag = self.tag(&h);
+        h
     }
 
     /// Whether the handle was made by this broker for queue `queue_id`.
     pub fn verify(&self, h: &ReceiptHandle, queue_id: u64) -> bool {
-        h.queue_id == queue_id
-            && self.tag(h.queue_id, h.slot, h.generation, h.receive_count) == h.tag
+        h.queue_id == queue_id && self.tag(h) == h.tag
     }
 
-    /// The id of the message in `slot` at `generation`: unique per broker, unguessable across runs.
-    pub fn message_id(&self, queue_id: u64, slot: u32, generation: u32) -> MessageId {
+    /// The id of the message sent at `sent_at` into `slot` at `generation`: unique per broker (the
+    /// send time tells apart messages of a slot whose 32-bit generation wrapped), unguessable across
+    /// runs.
+    pub fn message_id(&self, queue_id: u64, slot: u32, generation: u32, sent_at: u64) -> MessageId {
         let mut h = SipHasher13x128::new_with_keys(self.ids.0, self.ids.1);
         h.write_u64(queue_id);
         h.write_u32(slot);
         h.write_u32(generation);
+        h.write_u64(sent_at);
         MessageId::from_bits(h.finish128().as_u128())
     }
 }
@@ -152,7 +165,7 @@ mod tests {
     #[test]
     fn round_trip_and_verify() {
         let s = Secrets::random();
-        let h = s.sign(7, 42, 3, 9);
+        let h = s.sign(7, 42, 3, 9, 1_700_000_000_000);
         let text = h.to_string();
         let parsed: ReceiptHandle = text.parse().unwrap();
         assert_eq!(parsed, h);
@@ -163,6 +176,11 @@ mod tests {
             ..parsed
         };
         assert!(!s.verify(&forged, 7));
+        let later = ReceiptHandle {
+            received_at: 1,
+            ..parsed
+        };
+        assert!(!s.verify(&later, 7), "the receive time is signed too");
         assert!(!Secrets::random().verify(&parsed, 7));
     }
 

@@ -18,6 +18,7 @@ pub mod clock;
 pub mod error;
 mod handle;
 pub mod message;
+mod permissions;
 pub mod queue;
 #[doc(hidden)]
 pub mod slot;
@@ -31,4 +32,4 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, ErrorCode, Result};
 pub use handle::ReceiptHandle;
 pub use message::{AttributeData, AttributeValue, MessageId, Received, SendMessage, Sent};
-pub use queue::{BatchResult, Queue, QueueCounts, ReceiveOptions};
+pub use queue::{AsHandle, BatchResult, Queue, QueueCounts, ReceiveOptions};

@@ -14,15 +14,18 @@ use crate::broker::BrokerInner;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorCode, Result};
 use crate::handle::{ReceiptHandle, Secrets};
-use crate::message::{self, Extras, MessageAttributes, MessageData, Received, SendMessage, Sent};
-use crate::slot::{Claim, Delete, SlotWord, State, Visibility, Word};
+use crate::message::{
+    self, Extras, MessageAttributes, MessageData, MessageId, Received, SendMessage, Sent,
+};
+use crate::slot::{Claim, Delete, Remove, SlotWord, State, Visibility, Word};
 use crate::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use crate::timer::{self, Kind, Wheel};
-use arc_swap::{ArcSwap, ArcSwapOption};
+use arc_swap::ArcSwap;
 use crossbeam_queue::SegQueue;
 use crossbeam_utils::CachePadded;
 use event_listener::{Event, EventListener, IntoNotification as _, Listener as _};
 use parking_lot::Mutex;
+use std::cell::UnsafeCell;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -40,14 +43,31 @@ const PURGE_COOLDOWN_MS: u64 = 60_000;
 #[derive(Default)]
 struct Slot {
     word: SlotWord,
-    data: ArcSwapOption<MessageData>,
-    /// When the current receive took the message in flight: ChangeMessageVisibility cannot make the
-    /// message invisible for more than 12 hours in all from then.
-    received_at: AtomicU64,
-    /// The visibility deadline of the current receive, latest change included. A visibility timer
-    /// with an earlier deadline is not acted on: the word's 8-bit visibility version wraps after 256
-    /// changes of one receive, and a timer set before the wrap would match the word again.
-    visible_at: AtomicU64,
+    /// The message. Written only by whoever owns the slot by the protocol of [`crate::slot`]: the
+    /// sender that took it off the free list (before `publish`), the receiver that claimed it, and
+    /// whoever freed it (before it goes back on the free list). Read only by the sender or the
+    /// claimer.
+    data: UnsafeCell<Option<MessageData>>,
+}
+
+// SAFETY: `data` is only touched by the one thread that owns the slot at that moment, as the slot
+// word's transitions (acquire/release) establish; see the field's comment.
+unsafe impl Sync for Slot {}
+
+impl Slot {
+    /// # Safety
+    /// The caller owns the slot: it took it off the free list, or claimed it, or freed it.
+    unsafe fn data(&self) -> Option<&MessageData> {
+        // SAFETY: per this function's contract, no other thread writes `data` meanwhile.
+        unsafe { (*self.data.get()).as_ref() }
+    }
+
+    /// # Safety
+    /// As for [`Slot::data`].
+    unsafe fn set_data(&self, data: Option<MessageData>) -> Option<MessageData> {
+        // SAFETY: per this function's contract, no other thread reads or writes `data` meanwhile.
+        unsafe { std::mem::replace(&mut *self.data.get(), data) }
+    }
 }
 
 #[derive(Default)]
@@ -63,7 +83,7 @@ impl Counts {
             State::Ready => Some(&self.ready),
             State::InFlight => Some(&self.in_flight),
             State::Delayed => Some(&self.delayed),
-            State::Free | State::Moving => None,
+            State::Free | State::Claimed => None,
         }
     }
     fn moved(&self, from: State, to: State) {
@@ -77,9 +97,18 @@ impl Counts {
 }
 
 /// What only the holder of a shard's advance token touches.
+/// An entry of a shard's send-order list: slot, generation, sent time. The sent time is kept here
+/// because only a slot's owner may read its data.
+#[derive(Clone, Copy)]
+struct SentEntry {
+    index: u32,
+    generation: u32,
+    sent_at: u64,
+}
+
 struct AdvanceState {
     /// The oldest entry of `sent` not yet known to be gone, taken off the list.
-    sent_head: Option<(u32, u32)>,
+    sent_head: Option<SentEntry>,
 }
 
 struct Shard {
@@ -87,8 +116,8 @@ struct Shard {
     free: SegQueue<u32>,
     /// Hints (slot, generation) of ready messages.
     ready: SegQueue<(u32, u32)>,
-    /// (slot, generation) in send order: retention and the oldest message's age.
-    sent: SegQueue<(u32, u32)>,
+    /// Messages in send order: retention and the oldest message's age.
+    sent: SegQueue<SentEntry>,
     timers: Wheel,
     counts: CachePadded<Counts>,
     advance: Mutex<AdvanceState>,
@@ -327,18 +356,7 @@ impl Queue {
             let generation = (e.word >> 32) as u32;
             match e.kind {
                 Kind::Visibility => {
-                    let w = Word::from_bits(e.word);
-                    let visible_at = slot.visible_at.load(Ordering::Relaxed);
-                    if e.deadline < visible_at && visible_at > now {
-                        // Superseded by a later deadline, yet matching the word (a wrapped
-                        // visibility version, or a concurrent change): wait for that deadline.
-                        if slot.word.load() == w {
-                            shard.timers.insert(timer::Entry {
-                                deadline: visible_at,
-                                ..e
-                            });
-                        }
-                    } else if slot.word.expire_visibility(w) {
+                    if slot.word.expire_visibility(Word::from_bits(e.word)) {
                         shard.counts.moved(State::InFlight, State::Ready);
                         shard.ready.push((e.slot, generation));
                         woke += 1;
@@ -351,11 +369,12 @@ impl Queue {
                         woke += 1;
                     }
                 }
-                Kind::Retention => {
-                    if let Some(prev) = slot.word.remove(generation) {
-                        self.release(shard, e.slot, prev);
-                    }
-                }
+                Kind::Retention => match slot.word.remove(generation) {
+                    Remove::Removed(prev) => self.release(shard, e.slot, prev),
+                    // Being received this very moment: look again at the next advance.
+                    Remove::Busy => shard.timers.insert(timer::Entry { deadline: now, ..e }),
+                    Remove::Gone => {}
+                },
             }
         });
         if woke > 0 {
@@ -363,38 +382,37 @@ impl Queue {
         }
         let retention_ms = self.config.load().message_retention_period as u64 * 1000;
         loop {
-            let Some((index, generation)) = state.sent_head.take().or_else(|| shard.sent.pop())
-            else {
+            let Some(head) = state.sent_head.take().or_else(|| shard.sent.pop()) else {
                 shard.oldest.store(u64::MAX, Ordering::Relaxed);
                 break;
             };
-            let slot = Self::slot(shard, index);
-            let w = slot.word.load();
-            if w.generation() != generation || w.state() == State::Free {
+            let w = Self::slot(shard, head.index).word.load();
+            if w.generation() != head.generation || w.state() == State::Free {
                 continue;
             }
-            let Some(data) = slot.data.load_full() else {
-                continue;
-            };
-            if slot.word.load().generation() != generation {
-                continue;
-            }
-            if data.sent_at + retention_ms <= now {
-                if let Some(prev) = slot.word.remove(generation) {
-                    self.release(shard, index, prev);
+            if head.sent_at + retention_ms <= now {
+                match Self::slot(shard, head.index).word.remove(head.generation) {
+                    Remove::Removed(prev) => self.release(shard, head.index, prev),
+                    Remove::Gone => {}
+                    Remove::Busy => {
+                        state.sent_head = Some(head);
+                        break;
+                    }
                 }
                 continue;
             }
-            shard.oldest.store(data.sent_at, Ordering::Relaxed);
-            state.sent_head = Some((index, generation));
+            shard.oldest.store(head.sent_at, Ordering::Relaxed);
+            state.sent_head = Some(head);
             break;
         }
     }
 
-    /// Frees a slot that just left `prev` for Free: counters, body, free list.
+    /// Frees a slot that just left `prev` for Free: counters, message, free list.
     fn release(&self, shard: &Shard, index: u32, prev: State) {
         shard.counts.moved(prev, State::Free);
-        Self::slot(shard, index).data.store(None);
+        // SAFETY: the caller's transition to Free made this thread the slot's owner until the slot
+        // is back on the free list.
+        drop(unsafe { Self::slot(shard, index).set_data(None) });
         shard.free.push(index);
     }
 
@@ -467,16 +485,10 @@ impl Queue {
                 ..Extras::default()
             })
         });
-        let data = MessageData {
-            body: p.body,
-            sent_at: now,
-            first_receive: AtomicU64::new(0),
-            extras,
-        };
+        let data = MessageData::new(&p.body, now, 0, extras);
         let (shard_no, index, w) = self.store(data, 0, p.delay_ms > 0);
-        let shard = &self.shards[shard_no];
         if p.delay_ms > 0 {
-            shard.timers.insert(timer::Entry {
+            self.shards[shard_no].timers.insert(timer::Entry {
                 deadline: now + p.delay_ms,
                 slot: index,
                 kind: Kind::Delay,
@@ -486,13 +498,18 @@ impl Queue {
             self.event.notify(1.additional());
         }
         Sent {
-            message_id: self.secrets.message_id(
-                self.id,
-                self.global_slot(shard_no, index),
-                w.generation(),
-            ),
+            message_id: self.message_id(shard_no, index, w.generation(), now),
             md5_of_attributes,
         }
+    }
+
+    fn message_id(&self, shard_no: usize, index: u32, generation: u32, sent_at: u64) -> MessageId {
+        self.secrets.message_id(
+            self.id,
+            self.global_slot(shard_no, index),
+            generation,
+            sent_at,
+        )
     }
 
     /// Puts a message in a free slot of the home shard and lists it. Returns (shard, slot, word).
@@ -504,7 +521,9 @@ impl Queue {
             None => shard.slots.push(Slot::default()) as u32,
         };
         let slot = Self::slot(shard, index);
-        slot.data.store(Some(Arc::new(data)));
+        let sent_at = data.sent_at();
+        // SAFETY: the slot came off the free list (or is new): this thread owns it until `publish`.
+        unsafe { slot.set_data(Some(data)) };
         let state = if delayed {
             State::Delayed
         } else {
@@ -515,7 +534,11 @@ impl Queue {
         if !delayed {
             shard.ready.push((index, w.generation()));
         }
-        shard.sent.push((index, w.generation()));
+        shard.sent.push(SentEntry {
+            index,
+            generation: w.generation(),
+            sent_at,
+        });
         (shard_no, index, w)
     }
 
@@ -567,46 +590,34 @@ impl Queue {
             let shard_no = (home + i) & (self.shards.len() - 1);
             let shard = &self.shards[shard_no];
             while out.len() < want {
-                if visibility > 0 && self.in_flight() >= MAX_IN_FLIGHT {
-                    if out.is_empty() {
-                        return Err(Error::new(
-                            ErrorCode::OverLimit,
-                            format!(
-                                "Too many messages in flight: at most {MAX_IN_FLIGHT} per queue."
-                            ),
-                        ));
-                    }
-                    return Ok(out);
-                }
                 let Some((index, generation)) = shard.ready.pop() else {
                     break;
                 };
                 let slot = Self::slot(shard, index);
-                match slot.word.claim(generation, visibility > 0, max_receives) {
+                match slot.word.claim(generation, max_receives) {
                     Claim::Stale => {}
-                    Claim::Move(w) => {
+                    Claim::Move(claimed) => {
                         let (dlq, _) = dead_letter
                             .as_ref()
                             .expect("moves only with a dead-letter queue");
-                        self.move_to(dlq, shard_no, shard, index, slot, w, now);
+                        self.move_claimed(dlq, shard_no, index, claimed, false, now);
                     }
-                    Claim::Got(w) => {
+                    Claim::Got(claimed) => {
+                        // SAFETY: the claim makes this thread the slot's owner until it finishes.
+                        let data = unsafe { slot.data() }
+                            .expect("a published slot holds its message")
+                            .clone();
+                        let _ = data.header().first_receive.compare_exchange(
+                            0,
+                            now,
+                            Ordering::Relaxed,
+                            Ordering::Relaxed,
+                        );
+                        let w = slot.word.finish_receive(claimed, visibility > 0);
                         if visibility > 0 {
                             shard.counts.moved(State::Ready, State::InFlight);
-                        }
-                        let Some(data) = slot.data.load_full() else {
-                            continue;
-                        };
-                        if slot.word.load().generation() != generation {
-                            // Deleted (retention, purge) between the claim and the load: gone.
-                            continue;
-                        }
-                        if visibility > 0 {
-                            let deadline = now + visibility as u64 * 1000;
-                            slot.received_at.store(now, Ordering::Relaxed);
-                            slot.visible_at.store(deadline, Ordering::Relaxed);
                             shard.timers.insert(timer::Entry {
-                                deadline,
+                                deadline: now + visibility as u64 * 1000,
                                 slot: index,
                                 kind: Kind::Visibility,
                                 word: w.bits(),
@@ -614,13 +625,7 @@ impl Queue {
                         } else {
                             still_ready.push((shard_no, index, generation));
                         }
-                        let _ = data.first_receive.compare_exchange(
-                            0,
-                            now,
-                            Ordering::Relaxed,
-                            Ordering::Relaxed,
-                        );
-                        out.push(self.received(data, shard_no, index, w));
+                        out.push(self.received(data, shard_no, index, w, now));
                     }
                 }
             }
@@ -634,69 +639,83 @@ impl Queue {
         Ok(out)
     }
 
-    fn received(&self, data: Arc<MessageData>, shard_no: usize, index: u32, w: Word) -> Received {
+    fn received(
+        &self,
+        data: MessageData,
+        shard_no: usize,
+        index: u32,
+        w: Word,
+        now: u64,
+    ) -> Received {
         let global = self.global_slot(shard_no, index);
         let message_id = data
-            .extras
-            .as_ref()
+            .extras()
             .and_then(|e| e.original_id)
-            .unwrap_or_else(|| self.secrets.message_id(self.id, global, w.generation()));
+            .unwrap_or_else(|| self.message_id(shard_no, index, w.generation(), data.sent_at()));
         Received {
-            data,
             handle: self
                 .secrets
-                .sign(self.id, global, w.generation(), w.receive_count()),
+                .sign(self.id, global, w.generation(), w.receive_count(), now),
             message_id,
             receive_count: w.receive_count(),
+            data,
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn move_to(
+    /// Moves a claimed message to `destination`, or (`redrive`) back to the queue it was
+    /// dead-lettered from with its receive count reset. Its id, body, attributes and sent time go
+    /// with it. Returns false, leaving it ready here, when there is nowhere to move it.
+    fn move_claimed(
         &self,
-        dlq: &Queue,
+        destination: &Queue,
         shard_no: usize,
-        shard: &Shard,
         index: u32,
-        slot: &Slot,
-        w: Word,
+        claimed: Word,
+        redrive: bool,
         now: u64,
-    ) {
-        let Some(data) = slot.data.load_full() else {
-            // Cannot happen: a Moving slot keeps its data. Put it back rather than lose it.
-            let ready = slot.word.cancel_move(w);
+    ) -> bool {
+        let shard = &self.shards[shard_no];
+        let slot = Self::slot(shard, index);
+        if destination.is_deleted() {
+            let ready = slot.word.cancel_move(claimed);
             shard.ready.push((index, ready.generation()));
-            return;
-        };
+            return false;
+        }
+        // SAFETY: the claim makes this thread the slot's owner until it finishes.
+        let data = unsafe { slot.data() }.expect("a published slot holds its message");
         let id = data
-            .extras
-            .as_ref()
+            .extras()
             .and_then(|e| e.original_id)
             .unwrap_or_else(|| {
-                self.secrets
-                    .message_id(self.id, self.global_slot(shard_no, index), w.generation())
+                self.message_id(shard_no, index, claimed.generation(), data.sent_at())
             });
-        let moved = MessageData {
-            body: data.body.clone(),
-            sent_at: data.sent_at,
-            first_receive: AtomicU64::new(data.first_receive.load(Ordering::Relaxed)),
-            extras: Some(Box::new(Extras {
-                attributes: data.attributes().to_vec(),
-                original_id: Some(id),
-                dead_letter_source_arn: Some(self.arn.as_str().into()),
-            })),
+        let extras = Extras {
+            attributes: data.attributes().to_vec(),
+            original_id: Some(id),
+            dead_letter_source_arn: if redrive {
+                None
+            } else {
+                Some(self.arn.as_str().into())
+            },
         };
-        dlq.accept_moved(moved, w.receive_count(), now);
-        slot.word.finish_move(w);
-        shard.counts.moved(State::Ready, State::Free);
-        slot.data.store(None);
-        shard.free.push(index);
+        let first_receive = data.header().first_receive.load(Ordering::Relaxed);
+        let moved = MessageData::new(
+            data.body(),
+            data.sent_at(),
+            first_receive,
+            Some(Box::new(extras)),
+        );
+        let receive_count = if redrive { 0 } else { claimed.receive_count() };
+        destination.accept_moved(moved, receive_count, now);
+        slot.word.finish_move(claimed);
+        self.release(shard, index, State::Ready);
+        true
     }
 
     /// Takes a message moved from another queue: ready now, its receive count and sent time kept, its
     /// retention counted from its first send.
     pub(crate) fn accept_moved(&self, data: MessageData, receive_count: u32, now: u64) {
-        let sent_at = data.sent_at;
+        let sent_at = data.sent_at();
         let (shard_no, index, w) = self.store(data, receive_count, false);
         let retention_ms = self.config.load().message_retention_period as u64 * 1000;
         self.shards[shard_no].timers.insert(timer::Entry {
@@ -811,13 +830,13 @@ impl Queue {
         self.delete(&handle.parse()?)
     }
 
-    /// Deletes a batch of (entry id, receipt handle).
+    /// Deletes a batch of (entry id, receipt handle); handles as strings or parsed.
     ///
     /// # Errors
     /// The batch errors of [`Queue::send_batch`]; a bad handle fails only its entry.
-    pub fn delete_batch(
+    pub fn delete_batch<H: AsHandle>(
         &self,
-        entries: Vec<(String, String)>,
+        entries: Vec<(String, H)>,
         max_entries: usize,
     ) -> Result<BatchResult<()>> {
         self.check_live()?;
@@ -825,7 +844,7 @@ impl Queue {
         Ok(entries
             .into_iter()
             .map(|(id, h)| {
-                let r = self.delete_str(&h);
+                let r = h.as_handle().and_then(|h| self.delete(&h));
                 (id, r)
             })
             .collect())
@@ -850,19 +869,19 @@ impl Queue {
         let now = self.now_ms();
         self.tick(now);
         let deadline = now + timeout as u64 * 1000;
-        let w = slot.word.load();
         // In whole seconds, as the API counts: 43 200 right after a receive is allowed.
-        let elapsed_s = now.saturating_sub(slot.received_at.load(Ordering::Relaxed)) / 1000;
-        if timeout > 0
-            && (w.generation(), w.receive_count(), w.state())
+        let elapsed_s = now.saturating_sub(handle.received_at) / 1000;
+        if timeout > 0 && elapsed_s + timeout as u64 > attributes::MAX_VISIBILITY_TIMEOUT as u64 {
+            let w = slot.word.load();
+            if (w.generation(), w.receive_count(), w.state())
                 == (handle.generation, handle.receive_count, State::InFlight)
-            && elapsed_s + timeout as u64 > attributes::MAX_VISIBILITY_TIMEOUT as u64
-        {
-            return Err(Error::invalid_parameter(
-                "VisibilityTimeout",
-                timeout,
-                "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]",
-            ));
+            {
+                return Err(Error::invalid_parameter(
+                    "VisibilityTimeout",
+                    timeout,
+                    "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]",
+                ));
+            }
         }
         match slot
             .word
@@ -875,7 +894,6 @@ impl Queue {
                 Ok(())
             }
             Visibility::Changed(w) => {
-                slot.visible_at.store(deadline, Ordering::Relaxed);
                 shard.timers.insert(timer::Entry {
                     deadline,
                     slot: index,
@@ -904,13 +922,14 @@ impl Queue {
         self.change_visibility(&handle.parse()?, timeout)
     }
 
-    /// Changes visibility for a batch of (entry id, receipt handle, timeout).
+    /// Changes visibility for a batch of (entry id, receipt handle, timeout); handles as strings or
+    /// parsed.
     ///
     /// # Errors
     /// The batch errors of [`Queue::send_batch`]; a bad entry fails only itself.
-    pub fn change_visibility_batch(
+    pub fn change_visibility_batch<H: AsHandle>(
         &self,
-        entries: Vec<(String, String, u32)>,
+        entries: Vec<(String, H, u32)>,
         max_entries: usize,
     ) -> Result<BatchResult<()>> {
         self.check_live()?;
@@ -918,10 +937,71 @@ impl Queue {
         Ok(entries
             .into_iter()
             .map(|(id, h, t)| {
-                let r = self.change_visibility_str(&h, t);
+                let r = h.as_handle().and_then(|h| self.change_visibility(&h, t));
                 (id, r)
             })
             .collect())
+    }
+
+    /// Moves up to `max` visible messages to `destination`, or, when `None`, each back to the queue
+    /// it was dead-lettered from (its `DeadLetterQueueSourceArn`), with its id, body, attributes and
+    /// sent time, its receive count reset: a dead-letter queue redrive. Messages in flight stay.
+    /// Returns how many moved; messages whose source queue no longer exists stay here.
+    ///
+    /// # Errors
+    /// `QueueDoesNotExist` if this queue was deleted.
+    pub fn move_messages(&self, destination: Option<&Queue>, max: usize) -> Result<usize> {
+        self.check_live()?;
+        let broker = self.broker()?;
+        let now = self.now_ms();
+        self.tick(now);
+        let mut moved = 0;
+        let mut stuck = Vec::new();
+        for shard_no in 0..self.shards.len() {
+            let shard = &self.shards[shard_no];
+            while moved < max {
+                let Some((index, generation)) = shard.ready.pop() else {
+                    break;
+                };
+                let slot = Self::slot(shard, index);
+                // A limit of 0 receives claims every message for a move.
+                let (Claim::Move(claimed) | Claim::Got(claimed)) =
+                    slot.word.claim(generation, Some(0))
+                else {
+                    continue;
+                };
+                let source = match destination {
+                    Some(_) => None,
+                    None => {
+                        // SAFETY: the claim makes this thread the slot's owner until it finishes.
+                        let data =
+                            unsafe { slot.data() }.expect("a published slot holds its message");
+                        data.extras()
+                            .and_then(|e| e.dead_letter_source_arn.as_deref())
+                            .and_then(|arn| broker.queue_by_arn(arn))
+                    }
+                };
+                let ok = match destination.or(source.as_deref()) {
+                    Some(to) if to.id != self.id => {
+                        self.move_claimed(to, shard_no, index, claimed, destination.is_none(), now)
+                    }
+                    _ => {
+                        slot.word.cancel_move(claimed);
+                        false
+                    }
+                };
+                if ok {
+                    moved += 1;
+                } else {
+                    // Back on a ready list after this pass, so that the pass does not meet it again.
+                    stuck.push((shard_no, index, generation));
+                }
+            }
+        }
+        for (shard_no, index, generation) in stuck {
+            self.shards[shard_no].ready.push((index, generation));
+        }
+        Ok(moved)
     }
 
     // ---- queue-level operations ----------------------------------------------------------------
@@ -951,8 +1031,9 @@ impl Queue {
         // Purge removes every message, so it visits every slot: the one operation that does.
         for shard in self.shards.iter() {
             for (index, slot) in shard.slots.iter() {
-                let w = slot.word.load();
-                if let Some(prev) = slot.word.remove(w.generation()) {
+                // A message claimed by a receiver this very moment is delivered rather than purged,
+                // as a receive racing a purge in SQS may be.
+                if let Remove::Removed(prev) = slot.word.remove(slot.word.load().generation()) {
                     self.release(shard, index as u32, prev);
                 }
             }
@@ -1135,7 +1216,7 @@ pub(crate) fn validate_tags(tags: &[(String, String)]) -> Result<()> {
 }
 
 struct Prepared {
-    body: Box<[u8]>,
+    body: Vec<u8>,
     delay_ms: u64,
     attributes: MessageAttributes,
 }
@@ -1169,10 +1250,35 @@ fn prepare(m: SendMessage, config: &QueueConfig) -> Result<Prepared> {
         ));
     }
     Ok(Prepared {
-        body: m.body.into_boxed_slice(),
+        body: m.body,
         delay_ms: delay as u64 * 1000,
         attributes,
     })
+}
+
+/// A receipt handle as batch entries carry it: a string from a client, or one already parsed.
+pub trait AsHandle {
+    /// # Errors
+    /// `ReceiptHandleIsInvalid` for a string that is not a receipt handle.
+    fn as_handle(&self) -> Result<ReceiptHandle>;
+}
+
+impl AsHandle for ReceiptHandle {
+    fn as_handle(&self) -> Result<ReceiptHandle> {
+        Ok(*self)
+    }
+}
+
+impl AsHandle for String {
+    fn as_handle(&self) -> Result<ReceiptHandle> {
+        self.parse()
+    }
+}
+
+impl AsHandle for &str {
+    fn as_handle(&self) -> Result<ReceiptHandle> {
+        self.parse()
+    }
 }
 
 /// Whole-batch checks shared by every batch action.

@@ -1,13 +1,19 @@
 //! The state word of a message slot, and every transition of it.
 //!
-//! A slot's state (free / delayed / ready / in flight / moving), its generation, its receive count and
-//! its visibility version live in one `AtomicU64`, changed only by compare-and-swap. Everything else
-//! that points at a slot (ready-list hints, timer entries, receipt handles) names the generation and
-//! receive count it expects, and acts only when the word still says so: a stale pointer is skipped,
-//! never acted on. The races that matter (two receivers for one message, delete against visibility
-//! expiry, change-visibility against expiry) are model-checked with loom in `tests/loom.rs`.
+//! A slot's state (free / delayed / ready / in flight / claimed), its generation, its receive count
+//! and its visibility version live in one `AtomicU64`, changed only by compare-and-swap. Everything
+//! else that points at a slot (ready-list hints, timer entries, receipt handles) names the generation
+//! and receive count it expects, and acts only when the word still says so: a stale pointer is
+//! skipped, never acted on. The races that matter (two receivers for one message, delete against
+//! visibility expiry, change-visibility against expiry, removal against a receive) are model-checked
+//! with loom in `tests/loom.rs`.
 //!
-//! Layout: `generation:32 | receive_count:21 | visibility_version:8 | state:3`.
+//! `Claimed` is the state of a message one receiver owns for a moment: it reads the message's data
+//! (no other thread may free or reuse the slot meanwhile, so the data needs no reclamation scheme)
+//! and then finishes the receive (in flight, or ready again for visibility 0) or moves the message
+//! to a dead-letter queue. Nothing but the claimer changes a claimed word.
+//!
+//! Layout: `generation:32 | receive_count:16 | visibility_version:13 | state:3`.
 
 use crate::sync::atomic::{AtomicU64, Ordering};
 
@@ -18,13 +24,14 @@ pub enum State {
     Delayed = 1,
     Ready = 2,
     InFlight = 3,
-    /// Being moved to the dead-letter queue by the receiver that found it over maxReceiveCount.
-    Moving = 4,
+    /// Owned by one receiver, which reads the data and then finishes the receive or the move.
+    Claimed = 4,
 }
 
 const STATE_BITS: u32 = 3;
-const VV_BITS: u32 = 8;
-const RC_BITS: u32 = 21;
+const VV_BITS: u32 = 13;
+const RC_BITS: u32 = 16;
+const VV_MASK: u64 = (1 << VV_BITS) - 1;
 /// The receive count saturates here rather than overflow into the generation.
 pub const MAX_RECEIVE_COUNT: u32 = (1 << RC_BITS) - 1;
 
@@ -32,11 +39,11 @@ pub const MAX_RECEIVE_COUNT: u32 = (1 << RC_BITS) - 1;
 pub struct Word(u64);
 
 impl Word {
-    pub fn new(generation: u32, receive_count: u32, vv: u8, state: State) -> Self {
+    pub fn new(generation: u32, receive_count: u32, vv: u16, state: State) -> Self {
         Self(
             (generation as u64) << 32
                 | (receive_count.min(MAX_RECEIVE_COUNT) as u64) << (STATE_BITS + VV_BITS)
-                | (vv as u64) << STATE_BITS
+                | (vv as u64 & VV_MASK) << STATE_BITS
                 | state as u64,
         )
     }
@@ -46,7 +53,7 @@ impl Word {
             1 => State::Delayed,
             2 => State::Ready,
             3 => State::InFlight,
-            _ => State::Moving,
+            _ => State::Claimed,
         }
     }
     pub fn generation(self) -> u32 {
@@ -55,8 +62,10 @@ impl Word {
     pub fn receive_count(self) -> u32 {
         ((self.0 >> (STATE_BITS + VV_BITS)) as u32) & MAX_RECEIVE_COUNT
     }
-    pub fn vv(self) -> u8 {
-        (self.0 >> STATE_BITS) as u8
+    /// The visibility version: raised by every change of visibility, so that the timer of an earlier
+    /// deadline no longer matches. It wraps after 8 192 changes of one receive.
+    pub fn vv(self) -> u16 {
+        ((self.0 >> STATE_BITS) & VV_MASK) as u16
     }
     pub fn bits(self) -> u64 {
         self.0
@@ -64,7 +73,7 @@ impl Word {
     pub fn from_bits(bits: u64) -> Self {
         Self(bits)
     }
-    fn with(self, receive_count: u32, vv: u8, state: State) -> Self {
+    fn with(self, receive_count: u32, vv: u16, state: State) -> Self {
         Self::new(self.generation(), receive_count, vv, state)
     }
     /// The word of the next message in this slot: free, next generation.
@@ -89,10 +98,10 @@ impl std::fmt::Debug for Word {
 /// The outcome of trying to receive the message a ready-list hint points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Claim {
-    /// Received: the word after the receive.
+    /// Claimed for delivery: the caller reads the data, then calls [`SlotWord::finish_receive`].
     Got(Word),
-    /// Over maxReceiveCount: now `Moving`, owned by the caller, who must move it and then
-    /// [`SlotWord::finish_move`].
+    /// Claimed for a dead-letter move (already received maxReceiveCount times): the caller moves it
+    /// and then calls [`SlotWord::finish_move`] (or [`SlotWord::cancel_move`]).
     Move(Word),
     /// The hint was stale: the message is gone or no longer ready.
     Stale,
@@ -103,7 +112,7 @@ pub enum Claim {
 pub enum Delete {
     /// Deleted; the slot is now free and the caller releases it. Carries the state it was in.
     Deleted(State),
-    /// The handle is from an earlier receive, or the message is being moved: nothing deleted.
+    /// The handle is from an earlier receive, or the message is being received: nothing deleted.
     Stale,
     /// The message is already gone.
     Gone,
@@ -117,6 +126,17 @@ pub enum Visibility {
     /// The message is not in flight (its visibility timeout expired).
     NotInFlight,
     /// The message is gone, or the handle is not the latest.
+    Gone,
+}
+
+/// The outcome of removing a message whatever its state (retention, purge).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Remove {
+    /// Removed; the slot is now free and the caller releases it. Carries the state it was in.
+    Removed(State),
+    /// A receiver holds it claimed for a moment: try again later.
+    Busy,
+    /// Already gone.
     Gone,
 }
 
@@ -140,7 +160,8 @@ impl SlotWord {
             .map_err(Word)
     }
 
-    /// Publishes a new message in a free slot the caller owns (popped from the free list).
+    /// Publishes a new message in a free slot the caller owns (popped from the free list), after
+    /// the caller wrote its data.
     pub fn publish(&self, receive_count: u32, state: State) -> Word {
         let w = self.load();
         debug_assert_eq!(w.state(), State::Free);
@@ -149,33 +170,44 @@ impl SlotWord {
         new
     }
 
-    /// Receives the ready message of `generation`. `invisible` puts it in flight (visibility
-    /// timeout > 0); otherwise it stays ready with its receive count raised. `max_receives`: a
-    /// message already received that many times is handed over for a dead-letter move instead.
-    pub fn claim(&self, generation: u32, invisible: bool, max_receives: Option<u32>) -> Claim {
+    /// Claims the ready message of `generation`. `max_receives`: a message already received that
+    /// many times is claimed for a dead-letter move instead of delivery.
+    pub fn claim(&self, generation: u32, max_receives: Option<u32>) -> Claim {
         let mut w = self.load();
         loop {
             if w.generation() != generation || w.state() != State::Ready {
                 return Claim::Stale;
             }
-            let rc = w.receive_count();
-            let (new, moving) = match max_receives {
-                Some(max) if rc >= max => (w.with(rc, w.vv(), State::Moving), true),
-                _ => {
-                    let state = if invisible {
-                        State::InFlight
-                    } else {
-                        State::Ready
+            let claimed = w.with(w.receive_count(), w.vv(), State::Claimed);
+            match self.cas(w, claimed) {
+                Ok(()) => {
+                    return match max_receives {
+                        Some(max) if w.receive_count() >= max => Claim::Move(claimed),
+                        _ => Claim::Got(claimed),
                     };
-                    (w.with(rc.saturating_add(1), w.vv(), state), false)
                 }
-            };
-            match self.cas(w, new) {
-                Ok(()) if moving => return Claim::Move(new),
-                Ok(()) => return Claim::Got(new),
                 Err(actual) => w = actual,
             }
         }
+    }
+
+    /// Finishes a receive: in flight (`invisible`, visibility timeout > 0) or ready again, with the
+    /// receive count raised. Returns the new word.
+    pub fn finish_receive(&self, claimed: Word, invisible: bool) -> Word {
+        debug_assert_eq!(self.load(), claimed);
+        let state = if invisible {
+            State::InFlight
+        } else {
+            State::Ready
+        };
+        let new = claimed.with(
+            claimed.receive_count().saturating_add(1),
+            claimed.vv(),
+            state,
+        );
+        // Nothing but the claimer changes a claimed word: a store is enough.
+        self.0.store(new.0, Ordering::Release);
+        new
     }
 
     /// A visibility timer fired: makes the message ready again if it is still in flight under
@@ -211,7 +243,7 @@ impl SlotWord {
                         Err(actual) => w = actual,
                     }
                 }
-                State::InFlight | State::Ready | State::Moving => return Delete::Stale,
+                State::InFlight | State::Ready | State::Claimed => return Delete::Stale,
                 State::Free | State::Delayed => return Delete::Gone,
             }
         }
@@ -231,11 +263,10 @@ impl SlotWord {
             if w.generation() != generation || w.receive_count() != receive_count {
                 return Visibility::Gone;
             }
+            let vv = w.vv().wrapping_add(1);
             let new = match w.state() {
-                State::InFlight if visible_now => {
-                    w.with(receive_count, w.vv().wrapping_add(1), State::Ready)
-                }
-                State::InFlight => w.with(receive_count, w.vv().wrapping_add(1), State::InFlight),
+                State::InFlight if visible_now => w.with(receive_count, vv, State::Ready),
+                State::InFlight => w.with(receive_count, vv, State::InFlight),
                 State::Ready => return Visibility::NotInFlight,
                 _ => return Visibility::Gone,
             };
@@ -246,34 +277,34 @@ impl SlotWord {
         }
     }
 
-    /// Removes the message of `generation` whatever its state (retention, purge); returns the state
-    /// it was in. A message being moved is left to its mover.
-    pub fn remove(&self, generation: u32) -> Option<State> {
+    /// Removes the message of `generation` whatever its state (retention, purge).
+    pub fn remove(&self, generation: u32) -> Remove {
         let mut w = self.load();
         loop {
-            if w.generation() != generation || matches!(w.state(), State::Free | State::Moving) {
-                return None;
+            if w.generation() != generation || w.state() == State::Free {
+                return Remove::Gone;
+            }
+            if w.state() == State::Claimed {
+                return Remove::Busy;
             }
             match self.cas(w, w.freed()) {
-                Ok(()) => return Some(w.state()),
+                Ok(()) => return Remove::Removed(w.state()),
                 Err(actual) => w = actual,
             }
         }
     }
 
     /// Ends a dead-letter move: the slot is free.
-    pub fn finish_move(&self, moving: Word) {
-        debug_assert_eq!(moving.state(), State::Moving);
-        // Nothing else changes a Moving word, so this cannot fail.
-        let ok = self.cas(moving, moving.freed()).is_ok();
-        debug_assert!(ok);
+    pub fn finish_move(&self, claimed: Word) {
+        debug_assert_eq!(self.load(), claimed);
+        self.0.store(claimed.freed().0, Ordering::Release);
     }
 
-    /// Puts a `Moving` message back to ready (its dead-letter queue is gone).
-    pub fn cancel_move(&self, moving: Word) -> Word {
-        let ready = moving.with(moving.receive_count(), moving.vv(), State::Ready);
-        let ok = self.cas(moving, ready).is_ok();
-        debug_assert!(ok);
+    /// Puts a claimed message back to ready, untouched (its destination is gone).
+    pub fn cancel_move(&self, claimed: Word) -> Word {
+        debug_assert_eq!(self.load(), claimed);
+        let ready = claimed.with(claimed.receive_count(), claimed.vv(), State::Ready);
+        self.0.store(ready.0, Ordering::Release);
         ready
     }
 }
@@ -288,14 +319,19 @@ mod tests {
         (s, w.generation())
     }
 
+    fn receive(s: &SlotWord, g: u32, invisible: bool) -> Word {
+        let Claim::Got(c) = s.claim(g, None) else {
+            panic!("not claimed")
+        };
+        s.finish_receive(c, invisible)
+    }
+
     #[test]
     fn receive_delete_cycle() {
         let (s, g) = ready_slot();
-        let Claim::Got(w) = s.claim(g, true, None) else {
-            panic!()
-        };
+        let w = receive(&s, g, true);
         assert_eq!((w.state(), w.receive_count()), (State::InFlight, 1));
-        assert_eq!(s.claim(g, true, None), Claim::Stale);
+        assert_eq!(s.claim(g, None), Claim::Stale);
         assert_eq!(s.delete(g, 0), Delete::Stale);
         assert_eq!(s.delete(g, 1), Delete::Deleted(State::InFlight));
         assert_eq!(s.delete(g, 1), Delete::Gone);
@@ -303,54 +339,66 @@ mod tests {
     }
 
     #[test]
-    fn expiry_and_change_visibility() {
+    fn a_claimed_message_is_left_to_its_claimer() {
         let (s, g) = ready_slot();
-        let Claim::Got(w1) = s.claim(g, true, None) else {
+        let Claim::Got(c) = s.claim(g, None) else {
             panic!()
         };
+        assert_eq!(s.remove(g), Remove::Busy);
+        assert_eq!(s.delete(g, 0), Delete::Stale);
+        assert_eq!(s.change_visibility(g, 0, true), Visibility::Gone);
+        assert_eq!(s.claim(g, None), Claim::Stale);
+        let w = s.finish_receive(c, false);
+        assert_eq!((w.state(), w.receive_count()), (State::Ready, 1));
+        assert_eq!(s.remove(g), Remove::Removed(State::Ready));
+        assert_eq!(s.remove(g), Remove::Gone);
+    }
+
+    #[test]
+    fn expiry_and_change_visibility() {
+        let (s, g) = ready_slot();
+        let w1 = receive(&s, g, true);
         let Visibility::Changed(w2) = s.change_visibility(g, 1, false) else {
             panic!()
         };
         assert!(!s.expire_visibility(w1), "an older timer must not fire");
         assert!(s.expire_visibility(w2));
         assert_eq!(s.change_visibility(g, 1, false), Visibility::NotInFlight);
-        let Claim::Got(w3) = s.claim(g, true, None) else {
-            panic!()
-        };
+        let w3 = receive(&s, g, true);
         assert_eq!(w3.receive_count(), 2);
         assert_eq!(s.change_visibility(g, 1, false), Visibility::Gone);
         assert_eq!(s.delete(g, 1), Delete::Stale);
-        assert!(
-            matches!(s.change_visibility(g, 2, true), Visibility::Changed(w) if w.state() == State::Ready)
-        );
+        assert!(matches!(
+            s.change_visibility(g, 2, true),
+            Visibility::Changed(w) if w.state() == State::Ready
+        ));
     }
 
     #[test]
     fn dead_letter_move_and_remove() {
         let (s, g) = ready_slot();
-        let Claim::Got(w) = s.claim(g, false, Some(1)) else {
-            panic!()
-        };
+        let w = receive(&s, g, false);
         assert_eq!(w.state(), State::Ready);
-        let Claim::Move(m) = s.claim(g, true, Some(1)) else {
+        let Claim::Move(m) = s.claim(g, Some(1)) else {
             panic!()
         };
-        assert_eq!(s.remove(g), None);
+        assert_eq!(s.remove(g), Remove::Busy);
         assert_eq!(s.delete(g, 1), Delete::Stale);
         s.finish_move(m);
         assert_eq!(s.load().state(), State::Free);
         let w = s.publish(0, State::Delayed);
-        assert_eq!(s.claim(w.generation(), true, None), Claim::Stale);
+        assert_eq!(s.claim(w.generation(), None), Claim::Stale);
         assert!(s.end_delay(w.generation()));
-        assert_eq!(s.remove(w.generation()), Some(State::Ready));
+        assert_eq!(s.remove(w.generation()), Remove::Removed(State::Ready));
     }
 
     #[test]
-    fn receive_count_saturates() {
-        let w = Word::new(u32::MAX, MAX_RECEIVE_COUNT + 5, 255, State::InFlight);
+    fn fields_saturate_and_wrap() {
+        let w = Word::new(u32::MAX, MAX_RECEIVE_COUNT + 5, 8_191, State::InFlight);
         assert_eq!(w.generation(), u32::MAX);
         assert_eq!(w.receive_count(), MAX_RECEIVE_COUNT);
-        assert_eq!(w.vv(), 255);
+        assert_eq!(w.vv(), 8_191);
         assert_eq!(w.state(), State::InFlight);
+        assert_eq!(Word::new(1, 1, 8_192, State::Ready).vv(), 0);
     }
 }

@@ -9,7 +9,7 @@
 use loom::cell::UnsafeCell;
 use loom::sync::Arc;
 use loom::thread;
-use sqsfast_core::slot::{Claim, Delete, SlotWord, State, Visibility, Word};
+use sqsfast_core::slot::{Claim, Delete, Remove, SlotWord, State, Visibility, Word};
 use sqsfast_core::timer::{Entry, Kind, Wheel};
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
@@ -26,10 +26,29 @@ fn ready_slot(receive_count: u32) -> (Arc<SlotWord>, u32) {
     (Arc::new(s), w.generation())
 }
 
+/// A whole receive as the queue does it: claim, then finish (in flight if `invisible`). `Got`
+/// carries the word after the receive, `Move` the claimed word.
+fn receive(s: &SlotWord, g: u32, invisible: bool, max_receives: Option<u32>) -> Claim {
+    match s.claim(g, max_receives) {
+        Claim::Got(claimed) => Claim::Got(s.finish_receive(claimed, invisible)),
+        other => other,
+    }
+}
+
+/// Removes as retention and purge do: a message claimed this moment is tried again later.
+fn remove(s: &SlotWord, g: u32) -> Remove {
+    loop {
+        match s.remove(g) {
+            Remove::Busy => thread::yield_now(),
+            other => return other,
+        }
+    }
+}
+
 /// A slot holding a message in flight after its first receive; the word is the receive's.
 fn in_flight_slot() -> (Arc<SlotWord>, Word) {
     let (s, g) = ready_slot(0);
-    let Claim::Got(w) = s.claim(g, true, None) else {
+    let Claim::Got(w) = receive(&s, g, true, None) else {
         unreachable!("a ready message is received")
     };
     (s, w)
@@ -49,8 +68,8 @@ fn spawn<T: Send + 'static>(
 fn two_receivers_one_message_exactly_one_gets_it() {
     model(|| {
         let (s, g) = ready_slot(0);
-        let a = spawn(&s, move |s| s.claim(g, true, None));
-        let b = spawn(&s, move |s| s.claim(g, true, None));
+        let a = spawn(&s, move |s| receive(s, g, true, None));
+        let b = spawn(&s, move |s| receive(s, g, true, None));
         let results = [a.join().unwrap(), b.join().unwrap()];
         let got: Vec<Word> = results
             .iter()
@@ -68,21 +87,25 @@ fn two_receivers_one_message_exactly_one_gets_it() {
 }
 
 #[test]
-fn two_receivers_with_visibility_zero_count_both_receives() {
+fn two_receivers_with_visibility_zero_count_each_receive() {
     model(|| {
         let (s, g) = ready_slot(0);
-        let a = spawn(&s, move |s| s.claim(g, false, None));
-        let b = spawn(&s, move |s| s.claim(g, false, None));
+        let a = spawn(&s, move |s| receive(s, g, false, None));
+        let b = spawn(&s, move |s| receive(s, g, false, None));
+        // A receiver that meets the message claimed by the other finds it not ready (in the queue
+        // it would not even hold a hint); every receive that got it has its own receive count.
         let mut counts: Vec<u32> = [a.join().unwrap(), b.join().unwrap()]
             .iter()
-            .map(|c| match c {
-                Claim::Got(w) => w.receive_count(),
+            .filter_map(|c| match c {
+                Claim::Got(w) => Some(w.receive_count()),
+                Claim::Stale => None,
                 other => panic!("{other:?}"),
             })
             .collect();
         counts.sort_unstable();
-        assert_eq!(counts, [1, 2], "each receive has its own receive count");
-        assert_eq!(s.load(), Word::new(g, 2, 0, State::Ready));
+        assert!(counts == [1] || counts == [1, 2], "{counts:?}");
+        let n = counts.len() as u32;
+        assert_eq!(s.load(), Word::new(g, n, 0, State::Ready));
     });
 }
 
@@ -90,8 +113,8 @@ fn two_receivers_with_visibility_zero_count_both_receives() {
 fn two_receivers_of_a_message_over_the_limit_one_moves_it() {
     model(|| {
         let (s, g) = ready_slot(3);
-        let a = spawn(&s, move |s| s.claim(g, true, Some(3)));
-        let b = spawn(&s, move |s| s.claim(g, true, Some(3)));
+        let a = spawn(&s, move |s| receive(s, g, true, Some(3)));
+        let b = spawn(&s, move |s| receive(s, g, true, Some(3)));
         let results = [a.join().unwrap(), b.join().unwrap()];
         let moves: Vec<Word> = results
             .iter()
@@ -118,7 +141,7 @@ fn delete_against_expiry_then_redelivery_never_both() {
         let deleter = spawn(&s, move |s| s.delete(g, w1.receive_count()));
         // The timer of the receive fires, and a receiver takes the message again at once.
         let redeliver = spawn(&s, move |s| {
-            s.expire_visibility(w1).then(|| s.claim(g, true, None))
+            s.expire_visibility(w1).then(|| receive(s, g, true, None))
         });
         let deleted = deleter.join().unwrap();
         let again = redeliver.join().unwrap();
@@ -208,12 +231,12 @@ fn change_visibility_to_zero_against_expiry_one_wins() {
 fn remove_against_claim() {
     model(|| {
         let (s, g) = ready_slot(0);
-        let remover = spawn(&s, move |s| s.remove(g));
-        let receiver = spawn(&s, move |s| s.claim(g, true, None));
+        let remover = spawn(&s, move |s| remove(s, g));
+        let receiver = spawn(&s, move |s| receive(s, g, true, None));
         let removed = remover.join().unwrap();
         match receiver.join().unwrap() {
-            Claim::Got(_) => assert_eq!(removed, Some(State::InFlight)),
-            Claim::Stale => assert_eq!(removed, Some(State::Ready)),
+            Claim::Got(_) => assert_eq!(removed, Remove::Removed(State::InFlight)),
+            Claim::Stale => assert_eq!(removed, Remove::Removed(State::Ready)),
             Claim::Move(w) => panic!("no dead-letter queue, yet moving: {w:?}"),
         }
         assert_eq!(s.load(), Word::new(g + 1, 0, 0, State::Free));
@@ -224,8 +247,8 @@ fn remove_against_claim() {
 fn remove_against_dead_letter_move_frees_once() {
     model(|| {
         let (s, g) = ready_slot(2);
-        let remover = spawn(&s, move |s| s.remove(g));
-        let mover = spawn(&s, move |s| match s.claim(g, true, Some(2)) {
+        let remover = spawn(&s, move |s| remove(s, g));
+        let mover = spawn(&s, move |s| match receive(s, g, true, Some(2)) {
             Claim::Move(w) => {
                 s.finish_move(w);
                 true
@@ -235,15 +258,54 @@ fn remove_against_dead_letter_move_frees_once() {
         });
         let removed = remover.join().unwrap();
         let moved = mover.join().unwrap();
+        let was_removed = matches!(removed, Remove::Removed(_));
         assert!(
-            removed.is_some() != moved,
+            was_removed != moved,
             "removed {removed:?}, moved {moved}: exactly one must take the message"
         );
-        if let Some(state) = removed {
-            assert_eq!(state, State::Ready);
+        if was_removed {
+            assert_eq!(removed, Remove::Removed(State::Ready));
         }
         // Freed exactly once: one generation further, not two.
         assert_eq!(s.load(), Word::new(g + 1, 0, 0, State::Free));
+    });
+}
+
+/// The claim protocol's point: while a receiver holds a message claimed and reads its data, nobody
+/// may free the slot and write the next message's data into it. loom's `UnsafeCell` reports any
+/// access the orderings do not separate.
+#[test]
+fn a_claimed_message_data_is_never_overwritten_while_read() {
+    model(|| {
+        let (s, g) = ready_slot(0);
+        let data = Arc::new(UnsafeCell::new(1u64));
+        let receiver = {
+            let (s, data) = (s.clone(), data.clone());
+            thread::spawn(move || match s.claim(g, None) {
+                Claim::Got(claimed) => {
+                    // SAFETY: the claim owns the slot until finish_receive.
+                    let v = data.with(|p| unsafe { *p });
+                    s.finish_receive(claimed, false);
+                    Some(v)
+                }
+                _ => None,
+            })
+        };
+        let reuser = {
+            let (s, data) = (s.clone(), data.clone());
+            thread::spawn(move || {
+                if let Remove::Removed(_) = remove(&s, g) {
+                    // SAFETY: freeing made this thread the slot's owner: it writes the next message.
+                    data.with_mut(|p| unsafe { *p = 2 });
+                    s.publish(0, State::Ready);
+                }
+            })
+        };
+        let read = receiver.join().unwrap();
+        reuser.join().unwrap();
+        if let Some(v) = read {
+            assert_eq!(v, 1, "read the next message's data");
+        }
     });
 }
 
@@ -267,7 +329,7 @@ fn what_was_written_before_publish_is_seen_by_the_receiver() {
             let (s, data) = (s.clone(), data.clone());
             thread::spawn(move || {
                 loop {
-                    match s.claim(g, true, None) {
+                    match receive(&s, g, true, None) {
                         // SAFETY: the producer wrote before publishing and writes nothing after.
                         Claim::Got(_) => return data.with(|p| unsafe { *p }),
                         Claim::Stale => thread::yield_now(),

@@ -561,10 +561,12 @@ impl Queue {
         let visibility = options
             .visibility_timeout
             .unwrap_or(config.visibility_timeout);
+        // Without its broker (dropped) the queue has no dead-letter queue to move to: it delivers.
         let dead_letter = match &config.redrive_policy {
             Some(p) => self
-                .broker()?
-                .queue_by_arn(&p.dead_letter_target_arn)
+                .broker
+                .upgrade()
+                .and_then(|b| b.queue_by_arn(&p.dead_letter_target_arn))
                 .filter(|q| q.id != self.id)
                 .map(|q| (q, p.max_receive_count)),
             None => None,

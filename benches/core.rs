@@ -4,11 +4,10 @@
 //!
 //!     cargo bench -p sqsfast-core --bench core
 //!
-//! Environment: `SQSFAST_BENCH_MESSAGES` (default 4 000 000 per thread), `SQSFAST_BENCH_SIZE` (256).
+//! Environment: `SQSFAST_BENCH_MESSAGES` (default 4 000 000), `SQSFAST_BENCH_SIZE` (256),
+//! `SQSFAST_BENCH_THREADS` (only the full cycle, on that many threads).
 
 use sqsfast_core::{Broker, Queue, ReceiveOptions, SendMessage};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 fn env(name: &str, default: usize) -> usize {
@@ -105,12 +104,14 @@ fn memory(n: usize, size: usize) -> f64 {
     (after - before) as f64 / n as f64 - size as f64
 }
 
+/// A receive long-polling in another thread; time from the send to its return. Each round waits
+/// until the receiver is about to wait again, so that a late receiver measures no backlog.
 fn wake_latency(rounds: usize) -> (Duration, Duration, Duration) {
     let broker = Broker::default();
     let q = broker.create_queue("wake", &[], &[]).unwrap();
     let q2 = q.clone();
-    let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = std::sync::mpsc::channel::<Instant>();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let (sent_tx, sent_rx) = std::sync::mpsc::channel::<Instant>();
     let receiver = std::thread::spawn(move || {
         let opts = ReceiveOptions {
             wait_seconds: Some(20),
@@ -118,24 +119,26 @@ fn wake_latency(rounds: usize) -> (Duration, Duration, Duration) {
         };
         let mut lat = Vec::with_capacity(rounds);
         for _ in 0..rounds {
+            ready_tx.send(()).unwrap();
             let got = q2.receive_blocking(&opts, &mut || false).unwrap();
             let now = Instant::now();
-            let sent: Instant = rx.recv().unwrap();
-            assert_eq!(got.len(), 1);
+            let sent: Instant = sent_rx.recv().unwrap();
+            assert_eq!(got.len(), 1, "the long poll returned without the message");
             q2.delete(got[0].handle()).unwrap();
             lat.push(now - sent);
         }
         lat
     });
     for _ in 0..rounds {
+        ready_rx.recv().unwrap();
         // Let the receiver reach its wait before sending.
         std::thread::sleep(Duration::from_micros(300));
         let t = Instant::now();
         q.send(SendMessage::new("wake")).unwrap();
-        tx.send(t).unwrap();
+        sent_tx.send(t).unwrap();
     }
     let mut lat = receiver.join().unwrap();
-    stop.store(true, Ordering::Relaxed);
+    assert_eq!(q.counts().visible, 0, "every message was received");
     lat.sort();
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
     (pct(0.5), pct(0.99), *lat.last().unwrap())
@@ -148,9 +151,28 @@ fn main() {
     let n = env("SQSFAST_BENCH_MESSAGES", 4_000_000);
     let size = env("SQSFAST_BENCH_SIZE", 256);
     let body = vec![b'x'; size];
+    // `SQSFAST_BENCH_WAKE=N` runs only the long-poll wake-up, N rounds.
+    if let Ok(rounds) = std::env::var("SQSFAST_BENCH_WAKE") {
+        let (p50, p99, max) = wake_latency(rounds.parse().expect("a number"));
+        println!("long-poll wake-up: p50 {p50:?}  p99 {p99:?}  max {max:?}");
+        return;
+    }
+    // `SQSFAST_BENCH_THREADS=N` runs only the full cycle on N threads (for `perf stat`).
+    if let Ok(threads) = std::env::var("SQSFAST_BENCH_THREADS") {
+        let threads: usize = threads.parse().expect("SQSFAST_BENCH_THREADS is a number");
+        let rate = throughput(threads, n / threads, &body);
+        println!("full cycle, {threads} thread(s): {rate:.0} msg/s");
+        return;
+    }
     println!(
         "sqsfast-core benchmarks ({size}-byte bodies, {} cores)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    // Memory first, on a fresh heap: later workloads leave freed memory for it to reuse.
+    let per = memory(1_000_000, 100);
+    println!(
+        "memory, 1 000 000 queued 100-byte messages:                   {:>10.1} bytes/message beyond the body",
+        per
     );
     let one = throughput(1, n, &body);
     println!(
@@ -162,11 +184,6 @@ fn main() {
         "full cycle, 2 threads on one queue:                           {:>10.0} msg/s ({:.2}x)",
         two,
         two / one
-    );
-    let per = memory(1_000_000, 100);
-    println!(
-        "memory, 1 000 000 queued 100-byte messages:                   {:>10.1} bytes/message beyond the body",
-        per
     );
     let (p50, p99, max) = wake_latency(2_000);
     println!(

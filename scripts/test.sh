@@ -22,6 +22,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust tests"
 cargo test -p sqsfast-core --locked
+# The server's unit tests (SQS error mapping, wire encodings); its integration tests live in rust/server/tests.
+cargo test -p sqsfast-server --lib --locked
+# The gRPC front end against an in-process server on port 0.
+cargo test -p sqsfast-server --test grpc --locked
 
 step "loom models"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$root/target/loom" \

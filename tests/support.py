@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import re
+import signal
 import struct
+import subprocess
+import sys
 import threading
 import time
 
@@ -106,3 +111,64 @@ def md5_of_attributes(attributes: dict[str, tuple[str, str | bytes]]) -> str:
             buf.append(1)
             put(buf, value.encode())
     return hashlib.md5(bytes(buf)).hexdigest()
+
+
+# ---- a real server -------------------------------------------------------------------------------
+
+_LISTEN = re.compile(r"^sqsfast: (SQS HTTP API|gRPC) on (\w+)://(\S+)$")
+
+
+class Server:
+    """A running `sqsfast serve` process and the addresses it printed."""
+
+    def __init__(self, proc: subprocess.Popen, http: str, grpc: str) -> None:
+        self.proc = proc
+        self.http_url = http
+        self.grpc_url = grpc
+        self.output: list[str] = []
+
+    def signal(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float = 30) -> int:
+        """Waits for the process to exit; returns its exit status. Collects the rest of stdout."""
+        out, _ = self.proc.communicate(timeout=timeout)
+        self.output.extend(out.splitlines())
+        return self.proc.returncode
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.signal(signal.SIGTERM)
+            try:
+                return self.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        return self.proc.returncode
+
+
+def start_server(*args: str, timeout: float = 30) -> Server:
+    """Starts `sqsfast serve` on free ports (port 0) and waits until it printed where it listens."""
+    cmd = [sys.executable, "-m", "sqsfast.cli", "serve", "--http-port", "0", "--grpc-port", "0"]
+    proc = subprocess.Popen(
+        [*cmd, *args],
+        stdout=subprocess.PIPE,
+        stderr=None,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    urls: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while len(urls) < 2:
+        line = proc.stdout.readline()
+        if not line:
+            proc.wait(10)
+            raise RuntimeError(f"sqsfast serve exited with {proc.returncode} before listening")
+        m = _LISTEN.match(line.strip())
+        if m:
+            urls[m.group(1)] = f"{m.group(2)}://{m.group(3)}"
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("sqsfast serve did not print its addresses in time")
+    return Server(proc, urls["SQS HTTP API"], urls["gRPC"])

@@ -1,5 +1,6 @@
 """Type stubs of the extension module ``sqsfast._core``, checked against it by mypy.stubtest."""
 
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Final, TypedDict, final, type_check_only
@@ -8,7 +9,7 @@ from typing_extensions import Required
 
 from sqsfast._types import AttributeValue, BatchResult
 
-__all__ = ["Broker", "Message", "Queue", "__version__"]
+__all__ = ["Broker", "Message", "Queue", "__version__", "serve"]
 
 __version__: Final[str]
 
@@ -153,5 +154,15 @@ class Message:
     def delete(self) -> None: ...
     def change_visibility(self, seconds: int) -> None: ...
 
-def serve(*, host: str = "127.0.0.1", http_port: int = 9324, grpc_port: int = 9325) -> None:
-    """Run the server until SIGINT or SIGTERM (the GIL is released meanwhile)."""
+def serve(
+    *,
+    host: str | None = None,
+    http_port: int | None = None,
+    grpc_port: int | None = None,
+    config: str | os.PathLike[str] | None = None,
+    log_level: str | None = None,
+) -> None:
+    """Run the server until SIGINT or SIGTERM (the GIL is released meanwhile).
+
+    Settings come from ``config`` (a ``sqsfast.toml``), then from the arguments given.
+    """

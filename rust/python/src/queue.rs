@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use sqsfast_core::queue::SQS_BATCH_LIMIT;
-use sqsfast_core::{ReceiptHandle, ReceiveOptions, SendMessage};
+use sqsfast_core::{AsHandle, ReceiptHandle, ReceiveOptions, SendMessage};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -253,7 +253,7 @@ impl Queue {
         let entries = self::items(items, "delete_batch items")?
             .iter()
             .enumerate()
-            .map(|(i, item)| Ok((i.to_string(), handle_string(item)?)))
+            .map(|(i, item)| Ok((i.to_string(), batch_handle(item)?)))
             .collect::<PyResult<Vec<_>>>()?;
         let results = py.enter(|| self.inner.delete_batch(entries, SQS_BATCH_LIMIT))?;
         batch_results(py, results, |()| None)
@@ -275,7 +275,7 @@ impl Queue {
                     )
                 })?;
                 let seconds = count("VisibilityTimeout", Some(seconds))?.unwrap_or(0);
-                Ok((i.to_string(), handle_string(&handle)?, seconds))
+                Ok((i.to_string(), batch_handle(&handle)?, seconds))
             })
             .collect::<PyResult<Vec<_>>>()?;
         let results = py.enter(|| self.inner.change_visibility_batch(entries, SQS_BATCH_LIMIT))?;
@@ -392,12 +392,27 @@ fn parsed_handle(ob: &Bound<'_, PyAny>) -> PyResult<ReceiptHandle> {
     }
 }
 
-/// A receipt handle as the string the engine's batch calls take.
-fn handle_string(ob: &Bound<'_, PyAny>) -> PyResult<String> {
+/// A batch entry's receipt handle: a `Message`'s, already parsed, or a string the engine parses
+/// per entry (so that a bad one fails only its entry).
+enum BatchHandle {
+    Parsed(ReceiptHandle),
+    Text(String),
+}
+
+impl AsHandle for BatchHandle {
+    fn as_handle(&self) -> sqsfast_core::Result<ReceiptHandle> {
+        match self {
+            Self::Parsed(h) => Ok(*h),
+            Self::Text(s) => s.as_handle(),
+        }
+    }
+}
+
+fn batch_handle(ob: &Bound<'_, PyAny>) -> PyResult<BatchHandle> {
     if let Ok(message) = ob.cast::<Message>() {
-        Ok(message.get().inner.receipt_handle())
+        Ok(BatchHandle::Parsed(*message.get().inner.handle()))
     } else if let Ok(s) = ob.cast::<PyString>() {
-        Ok(s.to_cow()?.to_string())
+        Ok(BatchHandle::Text(s.to_cow()?.into_owned()))
     } else {
         Err(handle_type_error())
     }

@@ -1,24 +1,49 @@
 //! `sqsfast serve`: the Rust server run from Python, with the GIL released for its whole life.
 
-use pyo3::exceptions::PyOSError;
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use sqsfast_core::{Broker as CoreBroker, BrokerConfig};
 use sqsfast_server::ServerConfig;
+use std::io::Write as _;
 
-/// Runs the server until SIGINT or SIGTERM, then stops accepting, finishes requests in flight and
-/// returns. Prints where it listens once bound (port 0 picks a free port).
+/// Runs the server until SIGINT or SIGTERM, then stops accepting, finishes requests in flight
+/// (long polls return early) and returns. Prints where it listens once bound (port 0 picks a free
+/// port). Settings come from `config` (a `sqsfast.toml`), then from the arguments given.
 #[pyfunction]
-#[pyo3(signature = (*, host = "127.0.0.1".to_string(), http_port = 9324, grpc_port = 9325))]
-pub fn serve(py: Python<'_>, host: String, http_port: u16, grpc_port: u16) -> PyResult<()> {
-    let config = ServerConfig {
-        host,
-        http_port,
-        grpc_port,
-        ..ServerConfig::default()
+#[pyo3(signature = (*, host = None, http_port = None, grpc_port = None, config = None, log_level = None))]
+pub fn serve(
+    py: Python<'_>,
+    host: Option<String>,
+    http_port: Option<u16>,
+    grpc_port: Option<u16>,
+    config: Option<std::path::PathBuf>,
+    log_level: Option<String>,
+) -> PyResult<()> {
+    let mut settings = match &config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| PyOSError::new_err(format!("{}: {e}", path.display())))?;
+            ServerConfig::from_toml(&text)
+                .map_err(|e| PyValueError::new_err(format!("{}: {e}", path.display())))?
+        }
+        None => ServerConfig::default(),
     };
+    if let Some(host) = host {
+        settings.host = host;
+    }
+    if let Some(port) = http_port {
+        settings.http_port = port;
+    }
+    if let Some(port) = grpc_port {
+        settings.grpc_port = port;
+    }
+    if let Some(level) = log_level {
+        settings.log_level = level;
+    }
+    init_logging(&settings.log_level)?;
     let broker = CoreBroker::new(BrokerConfig {
-        account_id: config.account_id.clone(),
-        region: config.region.clone(),
+        account_id: settings.account_id.clone(),
+        region: settings.region.clone(),
         ..BrokerConfig::default()
     });
     py.detach(move || {
@@ -29,10 +54,12 @@ pub fn serve(py: Python<'_>, host: String, http_port: u16, grpc_port: u16) -> Py
         runtime.block_on(async move {
             sqsfast_server::serve(
                 broker,
-                config,
+                settings,
                 |bound| {
-                    println!("sqsfast: SQS HTTP API on http://{}", bound.http);
-                    println!("sqsfast: gRPC on grpc://{}", bound.grpc);
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "sqsfast: SQS HTTP API on http://{}", bound.http);
+                    let _ = writeln!(out, "sqsfast: gRPC on grpc://{}", bound.grpc);
+                    let _ = out.flush();
                 },
                 shutdown_signal(),
             )
@@ -40,6 +67,18 @@ pub fn serve(py: Python<'_>, host: String, http_port: u16, grpc_port: u16) -> Py
         })
     })
     .map_err(|e| PyOSError::new_err(format!("sqsfast serve: {e}")))
+}
+
+/// Logs to stderr at `level` (`info`, `debug`, ... or a tracing filter such as
+/// `sqsfast_server=debug`). A second call (a second server in one process) keeps the first.
+fn init_logging(level: &str) -> PyResult<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .map_err(|e| PyValueError::new_err(format!("log level {level:?}: {e}")))?;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -57,4 +96,5 @@ async fn shutdown_signal() {
         _ = term.recv() => {}
     }
     println!("sqsfast: shutting down");
+    let _ = std::io::stdout().flush();
 }

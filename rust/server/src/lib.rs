@@ -48,6 +48,26 @@ impl Shutdown {
     }
 }
 
+/// Creates the queues of the configuration (`[[queues]]` of `sqsfast.toml`).
+///
+/// # Errors
+/// `InvalidInput` naming the queue whose name or attributes the engine rejects.
+pub fn create_queues(broker: &Broker, config: &ServerConfig) -> std::io::Result<()> {
+    for spec in &config.queues {
+        let attributes: Vec<(String, String)> = spec.attributes.clone().into_iter().collect();
+        let tags: Vec<(String, String)> = spec.tags.clone().into_iter().collect();
+        broker
+            .create_queue(&spec.name, &attributes, &tags)
+            .map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("queue {:?} of the configuration: {e}", spec.name),
+                )
+            })?;
+    }
+    Ok(())
+}
+
 /// Binds both listeners, calls `on_bound` with their addresses (port 0 picks free ports), then serves
 /// until `shutdown` completes; requests in flight are finished (long polls return early).
 ///
@@ -59,6 +79,7 @@ pub async fn serve(
     on_bound: impl FnOnce(Bound),
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    create_queues(&broker, &config)?;
     let http_listener = TcpListener::bind((config.host.as_str(), config.http_port)).await?;
     let grpc_listener = TcpListener::bind((config.host.as_str(), config.grpc_port)).await?;
     on_bound(Bound {

@@ -1,0 +1,14 @@
+//! Generates the gRPC code of `proto/sqsfast/v1/queue.proto` at build time. The proto is parsed by
+//! protox (pure Rust), so building needs no `protoc` installed.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let file = root.join("sqsfast/v1/queue.proto");
+    println!("cargo:rerun-if-changed={}", file.display());
+    let fds = protox::compile([&file], [&root])?;
+    tonic_prost_build::configure()
+        // Decode failures become INVALID_ARGUMENT (prost's codec says INTERNAL).
+        .codec_path("crate::grpc::codec::Codec")
+        .compile_fds(fds)?;
+    Ok(())
+}

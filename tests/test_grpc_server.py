@@ -1,0 +1,184 @@
+"""The `sqsfast serve` process: shutdown with long polls in flight, bad requests, limits, the
+configuration file, the error mapping seen by a plain gRPC client."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import uuid
+
+import grpc
+import pytest
+import sqsfast
+from sqsfast.v1 import queue_pb2 as pb
+from sqsfast.v1 import queue_pb2_grpc as pb_grpc
+from support import raises, start_server
+
+METHOD = "/sqsfast.v1.QueueService/"
+
+
+def unique() -> str:
+    return "srv-" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def raw(server):
+    """A plain grpcio channel to the session's server."""
+    with grpc.insecure_channel(server.grpc_url.removeprefix("grpc://")) as channel:
+        yield channel
+
+
+def test_sigterm_ends_long_polls_early_and_exits_0():
+    s = start_server()
+    try:
+        b = sqsfast.connect(s.grpc_url)
+        q = b.create_queue("drain")
+        results: list = []
+        errors: list = []
+
+        def poll():
+            try:
+                results.append(q.receive(wait_seconds=20))
+            except Exception as e:  # noqa: BLE001 - asserted below
+                errors.append(e)
+
+        pollers = [threading.Thread(target=poll, daemon=True) for _ in range(3)]
+        for t in pollers:
+            t.start()
+        time.sleep(0.5)  # the polls are waiting on the server
+        start = time.monotonic()
+        s.signal(signal.SIGTERM)
+        for t in pollers:
+            t.join(15)
+        assert not any(t.is_alive() for t in pollers)
+        assert errors == [] and results == [[], [], []], "long polls return early, empty"
+        assert s.wait(15) == 0
+        assert time.monotonic() - start < 10, "shutdown waited for the 20 s polls"
+        assert "sqsfast: shutting down" in s.output
+        with raises("ServiceUnavailable"):
+            b.list_queues()
+        b.close()
+    finally:
+        s.stop()
+
+
+def test_sigint_stops_the_server_with_exit_0():
+    s = start_server()
+    s.signal(signal.SIGINT)
+    assert s.wait(15) == 0
+
+
+def test_malformed_request_is_invalid_argument(raw):
+    call = raw.unary_unary(METHOD + "SendMessage")
+    with pytest.raises(grpc.RpcError) as info:
+        call(b"\x0a\xff\xff\xff\xff", timeout=10)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "malformed request" in info.value.details()
+    assert "SendMessageRequest" in info.value.details()
+
+
+def test_unknown_method_is_unimplemented(raw):
+    with pytest.raises(grpc.RpcError) as info:
+        raw.unary_unary(METHOD + "NoSuchAction")(b"", timeout=10)
+    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_errors_carry_the_sqs_code_in_metadata(raw):
+    stub = pb_grpc.QueueServiceStub(raw)
+    with pytest.raises(grpc.RpcError) as info:
+        stub.GetQueue(pb.GetQueueRequest(queue_name=unique()), timeout=10)
+    e = info.value
+    assert e.code() == grpc.StatusCode.NOT_FOUND
+    assert ("sqsfast-error-code", "QueueDoesNotExist") in e.trailing_metadata()
+    assert any(k == "grpc-status-details-bin" for k, _ in e.trailing_metadata())
+
+
+def test_empty_queue_name_and_negative_counts(raw):
+    stub = pb_grpc.QueueServiceStub(raw)
+    with pytest.raises(grpc.RpcError) as info:
+        stub.CreateQueue(pb.CreateQueueRequest(queue_name=""), timeout=10)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    name = unique()
+    stub.CreateQueue(pb.CreateQueueRequest(queue_name=name), timeout=10)
+    with pytest.raises(grpc.RpcError) as info:
+        stub.ReceiveMessage(
+            pb.ReceiveMessageRequest(queue_name=name, max_number_of_messages=-1), timeout=10
+        )
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "must not be negative" in info.value.details()
+
+
+def test_batches_of_1000_over_grpc(server):
+    with sqsfast.connect(server.grpc_url, max_batch=1000) as b:
+        q = b.create_queue(unique())
+        results = q.send_batch([f"m{i}" for i in range(1000)])
+        assert len(results) == 1000 and all(r.ok for r in results)
+        got = q.receive(1000)
+        assert 1 <= len(got) <= 1000
+        while len(got) < 1000:
+            more = q.receive(1000)
+            assert more
+            got.extend(more)
+        assert sorted(m.text for m in got) == sorted(f"m{i}" for i in range(1000))
+        assert all(r.ok for r in q.delete_batch(got))
+        with raises("TooManyEntriesInBatchRequest"):
+            q.send_batch(["x"] * 1001)
+        with pytest.raises(ValueError):
+            sqsfast.connect(server.grpc_url, max_batch=1001)
+
+
+def test_request_size_limit(tmp_path):
+    config = tmp_path / "sqsfast.toml"
+    config.write_text("[limits]\nmax_request_bytes = 65536\n")
+    s = start_server("--config", str(config))
+    try:
+        with sqsfast.connect(s.grpc_url) as b:
+            q = b.create_queue("big")
+            q.send("x" * 60_000)
+            with raises("InvalidParameterValue") as info:
+                q.send("x" * 70_000)
+            assert "too large" in info.value.message
+            assert q.counts()["visible"] == 1
+    finally:
+        assert s.stop() == 0
+
+
+def test_config_creates_queues(tmp_path):
+    config = tmp_path / "sqsfast.toml"
+    config.write_text(
+        'region = "eu-west-1"\n'
+        '[[queues]]\nname = "jobs"\nattributes = { VisibilityTimeout = "60" }\n'
+        'tags = { team = "a" }\n'
+    )
+    s = start_server("--config", str(config), "--log-level", "info")
+    try:
+        with sqsfast.connect(s.grpc_url) as b:
+            q = b.queue("jobs")
+            assert q.arn == "arn:aws:sqs:eu-west-1:000000000000:jobs"
+            assert q.attributes["VisibilityTimeout"] == "60"
+            assert q.tags == {"team": "a"}
+            assert b.region == "eu-west-1"
+    finally:
+        assert s.stop() == 0
+
+
+def test_bad_config_fails_to_start(tmp_path):
+    config = tmp_path / "sqsfast.toml"
+    config.write_text('[[queues]]\nname = "bad name"\n')
+    with pytest.raises(RuntimeError, match="before listening"):
+        start_server("--config", str(config))
+
+
+def test_many_connections_share_one_engine(server):
+    name = unique()
+    brokers = [sqsfast.connect(server.grpc_url) for _ in range(5)]
+    try:
+        brokers[0].create_queue(name)
+        for i, b in enumerate(brokers):
+            b.queue(name).send(f"from {i}")
+        got = brokers[-1].queue(name).receive(10)
+        assert sorted(m.text for m in got) == [f"from {i}" for i in range(5)]
+    finally:
+        for b in brokers:
+            b.close()

@@ -7,20 +7,11 @@ the server without seeing each other's queues.
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
-
 import pytest
 
 boto3 = pytest.importorskip("boto3")
 from botocore.config import Config  # noqa: E402
-
-_LISTEN = re.compile(r"^sqsfast: (SQS HTTP API|gRPC) on (\w+)://(\S+)$")
+from support import Server, start_server  # noqa: E402
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -31,11 +22,14 @@ CREDENTIALS = {
 }
 
 
-@dataclass
 class SqsServer:
-    proc: subprocess.Popen
-    endpoint: str  # http://127.0.0.1:PORT
-    grpc_url: str  # grpc://127.0.0.1:PORT
+    """A `sqsfast serve` process (started by tests/support.py) and boto3 clients of its SQS API."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.proc = server.proc
+        self.endpoint = server.http_url  # http://127.0.0.1:PORT
+        self.grpc_url = server.grpc_url  # grpc://127.0.0.1:PORT
 
     def client(self, endpoint: str | None = None, **config):
         """A boto3 SQS client of this server (at `endpoint` if given, e.g. another host name)."""
@@ -49,40 +43,12 @@ class SqsServer:
         )
 
     def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        return self.proc.returncode
+        return self.server.stop()
 
 
 def start_sqs_server(*args: str, timeout: float = 30) -> SqsServer:
     """Starts `sqsfast serve` on free ports and waits for the addresses it prints."""
-    cmd = [sys.executable, "-m", "sqsfast.cli", "serve", "--http-port", "0", "--grpc-port", "0"]
-    proc = subprocess.Popen(
-        [*cmd, *args],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    urls: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
-    assert proc.stdout is not None
-    while len(urls) < 2:
-        line = proc.stdout.readline()
-        if not line:
-            proc.wait(10)
-            raise RuntimeError(f"sqsfast serve exited with {proc.returncode} before listening")
-        m = _LISTEN.match(line.strip())
-        if m:
-            urls[m.group(1)] = f"{m.group(2)}://{m.group(3)}"
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("sqsfast serve did not print its addresses in time")
-    return SqsServer(proc, urls["SQS HTTP API"], urls["gRPC"])
+    return SqsServer(start_server(*args, timeout=timeout))
 
 
 @pytest.fixture(scope="session")

@@ -160,7 +160,12 @@ impl Default for ReceiveOptions {
 }
 
 impl ReceiveOptions {
-    fn validate(&self) -> Result<()> {
+    /// Checks the options' ranges, as every receive does.
+    ///
+    /// # Errors
+    /// `InvalidParameterValue` for `max_messages` outside 1 to `max_batch`, a visibility timeout over
+    /// 43 200 s or a wait over 20 s.
+    pub fn validate(&self) -> Result<()> {
         if self.max_messages < 1 || self.max_messages > self.max_batch {
             return Err(Error::invalid_parameter(
                 "MaxNumberOfMessages",

@@ -81,20 +81,23 @@ fn init_logging(level: &str) -> PyResult<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Installs the SIGINT and SIGTERM handlers now (before the server says where it listens, so that a
+/// signal sent as soon as the addresses are printed is not lost) and returns the future that
+/// completes on either.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        // Without signal handlers the server still runs; it is stopped by killing the process.
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
+    let handlers = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()));
+    async move {
+        let (Ok(mut int), Ok(mut term)) = handlers else {
+            // Without signal handlers the server still runs; it is stopped by killing the process.
+            std::future::pending::<()>().await;
+            return;
+        };
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        println!("sqsfast: shutting down");
+        let _ = std::io::stdout().flush();
     }
-    println!("sqsfast: shutting down");
-    let _ = std::io::stdout().flush();
 }

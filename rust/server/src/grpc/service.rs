@@ -487,25 +487,15 @@ impl QueueService for Service {
         let q = self.queue(&first.queue_name)?;
         let per_batch = optional_count("MaxNumberOfMessages", first.max_number_of_messages)?
             .unwrap_or(DEFAULT_STREAM_BATCH);
-        if !(1..=MAX_BATCH).contains(&per_batch) {
-            return Err(to_status(Error::new(
-                ErrorCode::InvalidParameterValue,
-                format!(
-                    "Value {per_batch} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and {MAX_BATCH}, if provided."
-                ),
-            )));
-        }
         let visibility_timeout = optional_count("VisibilityTimeout", first.visibility_timeout)?;
-        if let Some(v) = visibility_timeout
-            && v > sqsfast_core::attributes::MAX_VISIBILITY_TIMEOUT
-        {
-            return Err(to_status(Error::new(
-                ErrorCode::InvalidParameterValue,
-                format!(
-                    "Value {v} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided."
-                ),
-            )));
+        ReceiveOptions {
+            max_messages: per_batch,
+            visibility_timeout,
+            wait_seconds: None,
+            max_batch: MAX_BATCH,
         }
+        .validate()
+        .map_err(to_status)?;
 
         let credit = Arc::new(AtomicU64::new(first.credit as u64));
         let closed = Arc::new(AtomicBool::new(false));

@@ -86,7 +86,10 @@ fn init_logging(level: &str) -> PyResult<()> {
 /// completes on either.
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let handlers = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()));
+    let handlers = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    );
     async move {
         let (Ok(mut int), Ok(mut term)) = handlers else {
             // Without signal handlers the server still runs; it is stopped by killing the process.

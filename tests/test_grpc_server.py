@@ -4,6 +4,7 @@ configuration file, the error mapping seen by a plain gRPC client."""
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -159,6 +160,43 @@ def test_config_creates_queues(tmp_path):
             assert q.attributes["VisibilityTimeout"] == "60"
             assert q.tags == {"team": "a"}
             assert b.region == "eu-west-1"
+    finally:
+        assert s.stop() == 0
+
+
+def test_idle_connections_are_closed_and_calls_keep_theirs(tmp_path):
+    config = tmp_path / "sqsfast.toml"
+    config.write_text("[limits]\nidle_connection_seconds = 1\n")
+    s = start_server("--config", str(config))
+    try:
+        host, port = s.grpc_url.removeprefix("grpc://").rsplit(":", 1)
+        # A client that connects and never makes a call is disconnected.
+        with socket.create_connection((host, int(port)), timeout=15) as sock:
+            deadline = time.monotonic() + 15
+            closed = False
+            while time.monotonic() < deadline:
+                try:
+                    if sock.recv(4096) == b"":  # the server's HTTP/2 preface, then EOF
+                        closed = True
+                        break
+                except ConnectionResetError:
+                    closed = True
+                    break
+            assert closed, "an idle connection stayed open past idle_connection_seconds"
+        # A long poll longer than the idle timeout is a call in flight: it keeps its connection
+        # and gets the message sent while it waits.
+        with sqsfast.connect(s.grpc_url) as b:
+            q = b.create_queue("idle")
+            got: list = []
+            t = threading.Thread(target=lambda: got.extend(q.receive(wait_seconds=5)))
+            t.start()
+            time.sleep(2.5)
+            q.send(b"late")
+            t.join(20)
+            assert [m.body for m in got] == [b"late"]
+            # After the connection went idle and was closed, the channel reconnects by itself.
+            time.sleep(2.5)
+            assert q.counts()["in_flight"] == 1
     finally:
         assert s.stop() == 0
 

@@ -83,6 +83,9 @@ pub struct Limits {
     /// Connections are asked to reconnect (HTTP/2 GOAWAY, which gRPC clients do transparently)
     /// after this long, so that an idle or runaway connection's resources are returned.
     pub max_connection_age_seconds: u64,
+    /// A connection with no call in flight for this long is closed (0: never). Long polls and
+    /// receive streams are calls in flight, so they keep their connection.
+    pub idle_connection_seconds: u64,
 }
 
 impl Default for Limits {
@@ -93,6 +96,7 @@ impl Default for Limits {
             max_connections: 10_000,
             keepalive_seconds: 60,
             max_connection_age_seconds: 3600,
+            idle_connection_seconds: 300,
         }
     }
 }

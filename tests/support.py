@@ -10,6 +10,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -121,11 +122,19 @@ _LISTEN = re.compile(r"^sqsfast: (SQS HTTP API|gRPC) on (\w+)://(\S+)$")
 class Server:
     """A running `sqsfast serve` process and the addresses it printed."""
 
-    def __init__(self, proc: subprocess.Popen, http: str, grpc: str) -> None:
+    def __init__(
+        self,
+        proc: subprocess.Popen,
+        http: str,
+        grpc: str,
+        output: list[str],
+        data_dir: tempfile.TemporaryDirectory[str] | None = None,
+    ) -> None:
         self.proc = proc
         self.http_url = http
         self.grpc_url = grpc
-        self.output: list[str] = []
+        self.output = output
+        self._data_dir = data_dir
 
     def signal(self, sig: int) -> None:
         self.proc.send_signal(sig)
@@ -144,12 +153,19 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+        if self._data_dir is not None:
+            self._data_dir.cleanup()
         return self.proc.returncode
 
 
 def start_server(*args: str, timeout: float = 30) -> Server:
     """Starts `sqsfast serve` on free ports (port 0) and waits until it printed where it listens."""
     cmd = [sys.executable, "-m", "sqsfast.cli", "serve", "--http-port", "0", "--grpc-port", "0"]
+    data_dir = None
+    if "--data-dir" not in args and "--in-memory" not in args:
+        # Durable, as `sqsfast serve` is by default, in a directory of the test's own.
+        data_dir = tempfile.TemporaryDirectory(prefix="sqsfast-test-")
+        args = ("--data-dir", data_dir.name, *args)
     proc = subprocess.Popen(
         [*cmd, *args],
         stdout=subprocess.PIPE,
@@ -158,17 +174,21 @@ def start_server(*args: str, timeout: float = 30) -> Server:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     urls: dict[str, str] = {}
+    output: list[str] = []
     deadline = time.monotonic() + timeout
     assert proc.stdout is not None
     while len(urls) < 2:
         line = proc.stdout.readline()
         if not line:
             proc.wait(10)
+            if data_dir is not None:
+                data_dir.cleanup()
             raise RuntimeError(f"sqsfast serve exited with {proc.returncode} before listening")
+        output.append(line.rstrip("\n"))
         m = _LISTEN.match(line.strip())
         if m:
             urls[m.group(1)] = f"{m.group(2)}://{m.group(3)}"
         if time.monotonic() > deadline:
             proc.kill()
             raise RuntimeError("sqsfast serve did not print its addresses in time")
-    return Server(proc, urls["SQS HTTP API"], urls["gRPC"])
+    return Server(proc, urls["SQS HTTP API"], urls["gRPC"], output, data_dir)

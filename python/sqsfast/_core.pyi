@@ -3,7 +3,7 @@
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Final, TypedDict, final, type_check_only
+from typing import Any, Final, Literal, TypedDict, final, type_check_only
 
 from typing_extensions import Required
 
@@ -35,7 +35,24 @@ class SendEntry(TypedDict, total=False):
 class Broker:
     """An in-process queue engine with Amazon SQS standard-queue semantics."""
 
-    def __new__(cls, *, account_id: str | None = None, region: str | None = None) -> Broker: ...
+    def __new__(
+        cls,
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        fsync: Literal["always", "interval", "never"] = "interval",
+        fsync_interval_ms: int = 10,
+        skip_corrupt: bool = False,
+    ) -> Broker: ...
+    @property
+    def durable(self) -> bool: ...
+    @property
+    def recovery(self) -> dict[str, Any] | None: ...
+    def storage_stats(self) -> dict[str, Any] | None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Broker: ...
+    def __exit__(self, _exc_type: object, _exc: object, _tb: object, /) -> None: ...
     @property
     def account_id(self) -> str: ...
     @property

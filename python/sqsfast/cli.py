@@ -33,7 +33,15 @@ def _serve(args: argparse.Namespace) -> int:
             grpc_port=args.grpc_port,
             config=args.config,
             log_level=args.log_level,
+            data_dir=args.data_dir,
+            in_memory=args.in_memory,
+            fsync=args.fsync,
+            fsync_interval_ms=args.fsync_interval_ms,
+            skip_corrupt=args.skip_corrupt,
         )
+    except OSError as e:
+        print(f"sqsfast: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         # The server handles SIGINT itself (a graceful shutdown); Python's own handler saw it too
         # and raises once the server has returned.
@@ -200,6 +208,32 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level",
         help="error, warn, info, debug, trace, or a tracing filter (default warn)",
+    )
+    storage = serve.add_mutually_exclusive_group()
+    storage.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="keep queues and messages in DIR (default ./sqsfast-data); one server at a time",
+    )
+    storage.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="keep nothing on disk: queues and messages are gone when the server stops",
+    )
+    serve.add_argument(
+        "--fsync",
+        choices=["always", "interval", "never"],
+        help="when a send is acknowledged: always = after fdatasync (survives power loss); "
+        "interval = after the write, synced every --fsync-interval-ms (survives a crash of the "
+        "process; the default); never = after the write, syncing left to the OS",
+    )
+    serve.add_argument(
+        "--fsync-interval-ms", type=int, metavar="MS", help="with --fsync interval (default 10)"
+    )
+    serve.add_argument(
+        "--skip-corrupt",
+        action="store_true",
+        help="start even if a log record is damaged: skip it and report what was skipped",
     )
     serve.set_defaults(func=_serve)
 

@@ -5,9 +5,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorCode, Result};
 use crate::handle::Secrets;
 use crate::queue::{self, Queue};
+use crate::storage::{self, Log, Meta, OpenError, RecoveryReport, StorageConfig, StorageStats};
 use crate::sync::atomic::{AtomicU64, Ordering};
 use dashmap::DashMap;
-use std::collections::BTreeMap;
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// After a queue is deleted, its name can be used again only after this long, as in SQS.
@@ -42,6 +44,10 @@ pub(crate) struct BrokerInner {
     queues: DashMap<String, Arc<Queue>>,
     recently_deleted: DashMap<String, u64>,
     next_id: AtomicU64,
+    /// The data directory's log, in a durable broker.
+    pub storage: Option<Arc<Log>>,
+    /// Serialises writes of the metadata file.
+    meta_lock: Mutex<()>,
 }
 
 impl BrokerInner {
@@ -59,6 +65,30 @@ impl BrokerInner {
     pub fn queue_by_arn(&self, arn: &str) -> Option<Arc<Queue>> {
         let name = arn.strip_prefix(&self.arn(""))?;
         self.queues.get(name).map(|q| q.clone())
+    }
+
+    /// Writes the queues' metadata to the data directory, in a durable broker.
+    pub fn persist(&self) -> Result<()> {
+        let Some(log) = &self.storage else {
+            return Ok(());
+        };
+        let _one_at_a_time = self.meta_lock.lock();
+        let mut queues: Vec<_> = self.queues.iter().map(|e| e.value().meta()).collect();
+        queues.sort_by_key(|q| q.id);
+        let meta = Meta {
+            ids_key: self.secrets.ids_key(),
+            next_queue_id: self.next_id.load(Ordering::Relaxed),
+            queues,
+        };
+        meta.store(log.dir()).map_err(|e| {
+            Error::new(
+                ErrorCode::ServiceUnavailable,
+                format!(
+                    "Storage failure: cannot write {}: {e}",
+                    log.dir().join("meta.json").display()
+                ),
+            )
+        })
     }
 
     pub fn check_redrive(&self, config: &QueueConfig) -> Result<()> {
@@ -96,6 +126,7 @@ impl std::fmt::Debug for Broker {
 }
 
 impl Broker {
+    /// A broker that keeps everything in memory.
     pub fn new(config: BrokerConfig) -> Self {
         Self {
             inner: Arc::new(BrokerInner {
@@ -104,7 +135,97 @@ impl Broker {
                 queues: DashMap::new(),
                 recently_deleted: DashMap::new(),
                 next_id: AtomicU64::new(1),
+                storage: None,
+                meta_lock: Mutex::new(()),
             }),
+        }
+    }
+
+    /// A durable broker on a data directory (created if missing): its queues and messages are read
+    /// back, and every change is kept there. One process at a time may have a directory open.
+    ///
+    /// # Errors
+    /// [`OpenError::Locked`] when another process has the directory, [`OpenError::Corrupt`] for a
+    /// damaged record (unless `skip_corrupt`), I/O errors with the path.
+    pub fn open(
+        config: BrokerConfig,
+        storage: StorageConfig,
+    ) -> std::result::Result<(Self, RecoveryReport), OpenError> {
+        let dir = storage.dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|e| OpenError::io(&dir, e))?;
+        let lock = storage::lock_dir(&dir)?;
+        let meta = Meta::load(&dir)?;
+        let now = config.clock.now_ms();
+        let mut replayed = storage::replay(&dir, storage.skip_corrupt, now)?;
+        let mut report = std::mem::take(&mut replayed.report);
+        let delayed = std::mem::take(&mut replayed.delayed);
+        let log = Arc::new(Log::new(storage, lock, replayed));
+        let secrets = match &meta {
+            Some(m) => Secrets::with_ids(m.ids_key),
+            None => Secrets::random(),
+        };
+        let inner = Arc::new(BrokerInner {
+            config,
+            secrets: Arc::new(secrets),
+            queues: DashMap::new(),
+            recently_deleted: DashMap::new(),
+            next_id: AtomicU64::new(meta.as_ref().map_or(1, |m| m.next_queue_id)),
+            storage: Some(log.clone()),
+            meta_lock: Mutex::new(()),
+        });
+        let mut by_id = HashMap::new();
+        for q in meta.iter().flat_map(|m| &m.queues) {
+            let mut qc = QueueConfig::default();
+            qc.apply(&q.attributes).map_err(|e| OpenError::Meta {
+                path: dir.join("meta.json"),
+                reason: format!("queue {}: {e}", q.name),
+            })?;
+            let queue = Arc::new(
+                Queue::new(q.id, &q.name, qc, q.tags.clone(), &inner).with_times(
+                    q.created_s,
+                    q.modified_s,
+                    q.last_purge_ms,
+                ),
+            );
+            inner.queues.insert(q.name.clone(), queue.clone());
+            by_id.insert(q.id, queue);
+        }
+        if meta.is_none() {
+            inner.persist().map_err(|e| {
+                OpenError::io(
+                    dir.join("meta.json"),
+                    std::io::Error::other(e.message.clone()),
+                )
+            })?;
+        }
+        let mut messages = 0;
+        log.recovered(&delayed, |e, visible_at| match by_id.get(&e.queue) {
+            Some(q) => {
+                q.restore(e.data.clone(), visible_at, now);
+                messages += 1;
+                true
+            }
+            None => false,
+        });
+        report.messages = messages;
+        Ok((Self { inner }, report))
+    }
+
+    /// Whether the broker keeps its data in a directory.
+    pub fn is_durable(&self) -> bool {
+        self.inner.storage.is_some()
+    }
+
+    /// The state of the log, in a durable broker.
+    pub fn storage_stats(&self) -> Option<StorageStats> {
+        self.inner.storage.as_ref().map(|l| l.stats())
+    }
+
+    /// Writes and syncs what the log has pending and releases the data directory. Afterwards sends
+    /// fail with `ServiceUnavailable`. A no-op in memory, and the second time.
+    pub fn close(&self) {
+        if let Some(log) = &self.inner.storage {
+            log.close();
         }
     }
 
@@ -165,6 +286,11 @@ impl Broker {
         let tags: BTreeMap<String, String> = tags.iter().cloned().collect();
         let queue = Arc::new(Queue::new(id, name, config, tags, &self.inner));
         entry.or_insert(queue.clone());
+        if let Err(e) = self.inner.persist() {
+            self.inner.queues.remove(name);
+            queue.mark_deleted();
+            return Err(e);
+        }
         Ok(queue)
     }
 
@@ -230,6 +356,10 @@ impl Broker {
         self.inner
             .recently_deleted
             .insert(name.to_string(), self.inner.now_ms());
+        if self.inner.storage.is_some() {
+            queue.discard_all();
+            self.inner.persist()?;
+        }
         Ok(())
     }
 }

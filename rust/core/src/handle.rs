@@ -109,6 +109,29 @@ impl Secrets {
         }
     }
 
+    /// Random handle keys with the given id key: a durable broker keeps its id key, so that
+    /// message ids stay the same across restarts, and makes new handle keys, so that a handle from
+    /// before a restart (whose slot means nothing now) is not accepted.
+    pub fn with_ids(ids: (u64, u64)) -> Self {
+        Self {
+            ids,
+            ..Self::random()
+        }
+    }
+
+    pub fn ids_key(&self) -> (u64, u64) {
+        self.ids
+    }
+
+    /// The id of the durable message with log key `key`.
+    pub fn message_id_for_key(&self, queue_id: u64, key: u64) -> MessageId {
+        let mut h = SipHasher13x128::new_with_keys(self.ids.0, self.ids.1);
+        h.write_u8(0xd);
+        h.write_u64(queue_id);
+        h.write_u64(key);
+        MessageId::from_bits(h.finish128().as_u128())
+    }
+
     fn tag(&self, h: &ReceiptHandle) -> u64 {
         let mut m = SipHasher13::new_with_keys(self.mac.0, self.mac.1);
         m.write_u64(h.queue_id);

@@ -22,6 +22,7 @@ mod permissions;
 pub mod queue;
 #[doc(hidden)]
 pub mod slot;
+pub mod storage;
 mod sync;
 #[doc(hidden)]
 pub mod timer;
@@ -33,3 +34,4 @@ pub use error::{Error, ErrorCode, Result};
 pub use handle::ReceiptHandle;
 pub use message::{AttributeData, AttributeValue, MessageId, Received, SendMessage, Sent};
 pub use queue::{AsHandle, BatchResult, Queue, QueueCounts, ReceiveOptions};
+pub use storage::{FsyncMode, OpenError, RecoveryReport, StorageConfig, StorageStats};

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::handle::ReceiptHandle;
+use crate::sync::atomic::Ordering::Relaxed;
 use md5::{Digest, Md5};
 use std::fmt;
 use std::sync::Arc;
@@ -121,13 +122,67 @@ pub(crate) struct Extras {
     pub dead_letter_source_arn: Option<Arc<str>>,
 }
 
-/// What a stored message keeps besides its body.
+/// The low 48 bits of a packed header word: epoch milliseconds (good until the year 10889).
+pub(crate) const MS_MASK: u64 = (1 << 48) - 1;
+
+/// What a stored message keeps besides its body. Two of its words pack a time with a 16-bit field
+/// that only durable queues use, so that a message costs the same memory in both modes.
 #[derive(Debug)]
 pub(crate) struct Header {
-    pub sent_at: u64,
-    /// First receive time in ms (0 = never received).
-    pub first_receive: crate::sync::atomic::AtomicU64,
+    /// Sent time in ms (low 48 bits); in a durable queue, the low 16 bits of the number of the log
+    /// segment that holds the message's latest record (high 16).
+    sent: crate::sync::atomic::AtomicU64,
+    /// First receive time in ms (low 48 bits, 0 = never received); in a durable queue, the receive
+    /// count last logged (high 16).
+    first_receive: crate::sync::atomic::AtomicU64,
     pub extras: Option<Box<Extras>>,
+    /// In a durable queue, the message's key in the log (unique for the life of the data
+    /// directory); 0 in memory.
+    key: crate::sync::atomic::AtomicU64,
+}
+
+impl Header {
+    pub fn sent_at(&self) -> u64 {
+        self.sent.load(Relaxed) & MS_MASK
+    }
+    pub fn first_receive(&self) -> u64 {
+        self.first_receive.load(Relaxed) & MS_MASK
+    }
+    /// Records the first receive time if there was none.
+    pub fn received_first_at(&self, now: u64) {
+        let _ = self.first_receive.fetch_update(Relaxed, Relaxed, |v| {
+            (v & MS_MASK == 0).then_some(v | (now & MS_MASK))
+        });
+    }
+    /// The packed first-receive word (time and logged receive count), as the log stores it.
+    pub fn receive_word(&self) -> u64 {
+        self.first_receive.load(Relaxed)
+    }
+    pub fn set_receive_word(&self, word: u64) {
+        self.first_receive.store(word, Relaxed);
+    }
+    /// Sets the receive count the log holds for this message.
+    pub fn set_logged_receives(&self, count: u32) {
+        let count = u64::from(count.min(u16::MAX as u32));
+        let _ = self
+            .first_receive
+            .fetch_update(Relaxed, Relaxed, |v| Some((v & MS_MASK) | (count << 48)));
+    }
+    pub fn key(&self) -> u64 {
+        self.key.load(Relaxed)
+    }
+    pub fn set_key(&self, key: u64) {
+        self.key.store(key, Relaxed);
+    }
+    /// The low 16 bits of the segment number holding the latest record.
+    pub fn segment_tag(&self) -> u16 {
+        (self.sent.load(Relaxed) >> 48) as u16
+    }
+    pub fn set_segment_tag(&self, tag: u16) {
+        let _ = self.sent.fetch_update(Relaxed, Relaxed, |v| {
+            Some((v & MS_MASK) | (u64::from(tag) << 48))
+        });
+    }
 }
 
 /// A stored message: header and body in one reference-counted allocation (a thin pointer), since
@@ -137,11 +192,13 @@ pub(crate) struct Header {
 pub(crate) struct MessageData(triomphe::ThinArc<Header, u8>);
 
 impl MessageData {
+    /// `first_receive` is the packed word of [`Header::receive_word`] (a plain time in memory).
     pub fn new(body: &[u8], sent_at: u64, first_receive: u64, extras: Option<Box<Extras>>) -> Self {
         let header = Header {
-            sent_at,
+            sent: crate::sync::atomic::AtomicU64::new(sent_at & MS_MASK),
             first_receive: crate::sync::atomic::AtomicU64::new(first_receive),
             extras,
+            key: crate::sync::atomic::AtomicU64::new(0),
         };
         Self(triomphe::ThinArc::from_header_and_slice(header, body))
     }
@@ -152,7 +209,7 @@ impl MessageData {
         &self.0.header.header
     }
     pub fn sent_at(&self) -> u64 {
-        self.header().sent_at
+        self.header().sent_at()
     }
     pub fn extras(&self) -> Option<&Extras> {
         self.header().extras.as_deref()
@@ -204,10 +261,7 @@ impl Received {
     }
     /// Epoch milliseconds of the first receive.
     pub fn first_receive_timestamp(&self) -> u64 {
-        self.data
-            .header()
-            .first_receive
-            .load(crate::sync::atomic::Ordering::Relaxed)
+        self.data.header().first_receive()
     }
     pub fn attributes(&self) -> &[(String, AttributeValue)] {
         self.data.attributes()

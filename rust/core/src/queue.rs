@@ -18,6 +18,7 @@ use crate::message::{
     self, Extras, MessageAttributes, MessageData, MessageId, Received, SendMessage, Sent,
 };
 use crate::slot::{Claim, Delete, Remove, SlotWord, State, Visibility, Word};
+use crate::storage::{Log, QueueMeta};
 use crate::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use crate::timer::{self, Kind, Wheel};
 use arc_swap::ArcSwap;
@@ -229,6 +230,8 @@ pub struct Queue {
     broker: Weak<BrokerInner>,
     clock: Arc<dyn Clock>,
     secrets: Arc<Secrets>,
+    /// The broker's log, in a durable broker.
+    storage: Option<Arc<Log>>,
 }
 
 impl std::fmt::Debug for Queue {
@@ -277,6 +280,45 @@ impl Queue {
             broker: Arc::downgrade(broker),
             clock: broker.config.clock.clone(),
             secrets: broker.secrets.clone(),
+            storage: broker.storage.clone(),
+        }
+    }
+
+    /// A queue read back from a data directory keeps its timestamps.
+    pub(crate) fn with_times(
+        mut self,
+        created_s: u64,
+        modified_s: u64,
+        last_purge_ms: u64,
+    ) -> Self {
+        self.created_s = created_s;
+        self.modified_s = AtomicU64::new(modified_s);
+        self.last_purge_ms = AtomicU64::new(last_purge_ms);
+        self
+    }
+
+    /// What a data directory keeps of the queue besides its messages.
+    pub(crate) fn meta(&self) -> QueueMeta {
+        let config = self.config.load();
+        QueueMeta {
+            id: self.id,
+            name: self.name.clone(),
+            created_s: self.created_s,
+            modified_s: self.modified_s.load(Ordering::Relaxed),
+            last_purge_ms: self.last_purge_ms.load(Ordering::Relaxed),
+            attributes: attributes::SETTABLE
+                .iter()
+                .filter_map(|n| config.get(n).map(|v| (n.to_string(), v)))
+                .collect(),
+            tags: self.tags.lock().clone(),
+        }
+    }
+
+    /// Writes the broker's queue metadata, in a durable broker.
+    fn persist(&self) -> Result<()> {
+        match &self.storage {
+            Some(_) => self.broker()?.persist(),
+            None => Ok(()),
         }
     }
 
@@ -417,7 +459,11 @@ impl Queue {
         shard.counts.moved(prev, State::Free);
         // SAFETY: the caller's transition to Free made this thread the slot's owner until the slot
         // is back on the free list.
-        drop(unsafe { Self::slot(shard, index).set_data(None) });
+        let data = unsafe { Self::slot(shard, index).set_data(None) };
+        if let (Some(log), Some(data)) = (&self.storage, &data) {
+            log.deleted(data);
+        }
+        drop(data);
         shard.free.push(index);
     }
 
@@ -433,7 +479,13 @@ impl Queue {
         let config = self.config.load();
         let now = self.now_ms();
         let prepared = prepare(message, &config)?;
-        let sent = self.enqueue(prepared, now);
+        let sent = match &self.storage {
+            None => self.enqueue(prepared, now),
+            Some(log) => self
+                .enqueue_durable(log, vec![prepared], now)?
+                .pop()
+                .expect("one sent for one message"),
+        };
         self.tick(now);
         Ok(sent)
     }
@@ -471,30 +523,81 @@ impl Queue {
         }
         let config = self.config.load();
         let now = self.now_ms();
-        let out = entries
-            .into_iter()
-            .map(|(id, m)| {
-                let r = prepare(m, &config).map(|p| self.enqueue(p, now));
-                (id, r)
-            })
-            .collect();
+        let Some(log) = &self.storage else {
+            let out = entries
+                .into_iter()
+                .map(|(id, m)| {
+                    let r = prepare(m, &config).map(|p| self.enqueue(p, now));
+                    (id, r)
+                })
+                .collect();
+            self.tick(now);
+            return Ok(out);
+        };
+        // Durable: the good entries go to the log in one write, then into the queue.
+        let mut out: BatchResult<Sent> = Vec::with_capacity(entries.len());
+        let mut good = Vec::with_capacity(entries.len());
+        for (id, m) in entries {
+            match prepare(m, &config) {
+                Ok(p) => {
+                    good.push((out.len(), p));
+                    out.push((id, Err(Error::new(ErrorCode::InternalFailure, ""))));
+                }
+                Err(e) => out.push((id, Err(e))),
+            }
+        }
+        let (at, prepared): (Vec<usize>, Vec<Prepared>) = good.into_iter().unzip();
+        match self.enqueue_durable(log, prepared, now) {
+            Ok(sent) => {
+                for (i, s) in at.into_iter().zip(sent) {
+                    out[i].1 = Ok(s);
+                }
+            }
+            Err(e) => {
+                for i in at {
+                    out[i].1 = Err(e.clone());
+                }
+            }
+        }
         self.tick(now);
         Ok(out)
     }
 
+    /// Sends to a durable queue: the messages are logged (and, as the fsync mode says, written or
+    /// synced) before any consumer can see them.
+    fn enqueue_durable(&self, log: &Log, prepared: Vec<Prepared>, now: u64) -> Result<Vec<Sent>> {
+        let made: Vec<(MessageData, u64, Option<String>)> =
+            prepared.into_iter().map(|p| make(p, now)).collect();
+        let batch: Vec<(MessageData, u64)> = made
+            .iter()
+            .map(|(d, delay_ms, _)| (d.clone(), if *delay_ms > 0 { now + delay_ms } else { 0 }))
+            .collect();
+        log.send(self.id, &batch)?;
+        drop(batch);
+        Ok(made
+            .into_iter()
+            .map(|(d, delay_ms, md5)| self.place(d, delay_ms, md5, now))
+            .collect())
+    }
+
     fn enqueue(&self, p: Prepared, now: u64) -> Sent {
-        let md5_of_attributes = message::md5_of_attributes(&p.attributes);
-        let extras = (!p.attributes.is_empty()).then(|| {
-            Box::new(Extras {
-                attributes: p.attributes,
-                ..Extras::default()
-            })
-        });
-        let data = MessageData::new(&p.body, now, 0, extras);
-        let (shard_no, index, w) = self.store(data, 0, p.delay_ms > 0);
-        if p.delay_ms > 0 {
+        let (data, delay_ms, md5) = make(p, now);
+        self.place(data, delay_ms, md5, now)
+    }
+
+    /// Puts a new message in the queue: ready, or delayed for `delay_ms`.
+    fn place(
+        &self,
+        data: MessageData,
+        delay_ms: u64,
+        md5_of_attributes: Option<String>,
+        now: u64,
+    ) -> Sent {
+        let key = data.header().key();
+        let (shard_no, index, w) = self.store(data, 0, delay_ms > 0);
+        if delay_ms > 0 {
             self.shards[shard_no].timers.insert(timer::Entry {
-                deadline: now + p.delay_ms,
+                deadline: now + delay_ms,
                 slot: index,
                 kind: Kind::Delay,
                 word: w.bits(),
@@ -502,9 +605,43 @@ impl Queue {
         } else {
             self.event.notify(1.additional());
         }
+        let message_id = if key != 0 {
+            self.secrets.message_id_for_key(self.id, key)
+        } else {
+            self.message_id(shard_no, index, w.generation(), now)
+        };
         Sent {
-            message_id: self.message_id(shard_no, index, w.generation(), now),
+            message_id,
             md5_of_attributes,
+        }
+    }
+
+    /// Puts a message read back from the log in the queue: ready, or delayed until `visible_at`.
+    pub(crate) fn restore(&self, data: MessageData, visible_at: u64, now: u64) {
+        let receive_count = (data.header().receive_word() >> 48) as u32;
+        let delayed = visible_at > now;
+        let (shard_no, index, w) = self.store(data, receive_count, delayed);
+        if delayed {
+            self.shards[shard_no].timers.insert(timer::Entry {
+                deadline: visible_at,
+                slot: index,
+                kind: Kind::Delay,
+                word: w.bits(),
+            });
+        } else {
+            self.event.notify(1.additional());
+        }
+    }
+
+    /// The id of a message: kept from its first queue, derived from its log key in a durable queue,
+    /// else from its slot.
+    fn id_of(&self, data: &MessageData, shard_no: usize, index: u32, generation: u32) -> MessageId {
+        if let Some(id) = data.extras().and_then(|e| e.original_id) {
+            return id;
+        }
+        match data.header().key() {
+            0 => self.message_id(shard_no, index, generation, data.sent_at()),
+            key => self.secrets.message_id_for_key(self.id, key),
         }
     }
 
@@ -588,7 +725,7 @@ impl Queue {
             }
             want = want.min(room as usize);
         }
-        let mut out = Vec::with_capacity(want.min(64));
+        let mut out: Vec<Received> = Vec::with_capacity(want.min(64));
         // Messages received with visibility 0 stay ready; their hints go back on the ready lists only
         // after this receive, or the loop below would pop them again and return a message twice.
         let mut still_ready = Vec::new();
@@ -614,12 +751,7 @@ impl Queue {
                         let data = unsafe { slot.data() }
                             .expect("a published slot holds its message")
                             .clone();
-                        let _ = data.header().first_receive.compare_exchange(
-                            0,
-                            now,
-                            Ordering::Relaxed,
-                            Ordering::Relaxed,
-                        );
+                        data.header().received_first_at(now);
                         let w = slot.word.finish_receive(claimed, visibility > 0);
                         if visibility > 0 {
                             shard.counts.moved(State::Ready, State::InFlight);
@@ -643,6 +775,11 @@ impl Queue {
         for (shard_no, index, generation) in still_ready {
             self.shards[shard_no].ready.push((index, generation));
         }
+        if let Some(log) = &self.storage
+            && !out.is_empty()
+        {
+            log.received(out.iter().map(|r| (&r.data, r.receive_count)));
+        }
         Ok(out)
     }
 
@@ -655,10 +792,7 @@ impl Queue {
         now: u64,
     ) -> Received {
         let global = self.global_slot(shard_no, index);
-        let message_id = data
-            .extras()
-            .and_then(|e| e.original_id)
-            .unwrap_or_else(|| self.message_id(shard_no, index, w.generation(), data.sent_at()));
+        let message_id = self.id_of(&data, shard_no, index, w.generation());
         Received {
             handle: self
                 .secrets
@@ -690,12 +824,7 @@ impl Queue {
         }
         // SAFETY: the claim makes this thread the slot's owner until it finishes.
         let data = unsafe { slot.data() }.expect("a published slot holds its message");
-        let id = data
-            .extras()
-            .and_then(|e| e.original_id)
-            .unwrap_or_else(|| {
-                self.message_id(shard_no, index, claimed.generation(), data.sent_at())
-            });
+        let id = self.id_of(data, shard_no, index, claimed.generation());
         let extras = Extras {
             attributes: data.attributes().to_vec(),
             original_id: Some(id),
@@ -705,7 +834,7 @@ impl Queue {
                 Some(self.arn.as_str().into())
             },
         };
-        let first_receive = data.header().first_receive.load(Ordering::Relaxed);
+        let first_receive = data.header().first_receive();
         let moved = MessageData::new(
             data.body(),
             data.sent_at(),
@@ -723,6 +852,10 @@ impl Queue {
     /// retention counted from its first send.
     pub(crate) fn accept_moved(&self, data: MessageData, receive_count: u32, now: u64) {
         let sent_at = data.sent_at();
+        if let Some(log) = &self.storage {
+            data.header().set_logged_receives(receive_count);
+            log.moved(self.id, &data);
+        }
         let (shard_no, index, w) = self.store(data, receive_count, false);
         let retention_ms = self.config.load().message_retention_period as u64 * 1000;
         self.shards[shard_no].timers.insert(timer::Entry {
@@ -1035,7 +1168,14 @@ impl Queue {
                 ),
             ));
         }
-        // Purge removes every message, so it visits every slot: the one operation that does.
+        self.discard_all();
+        // The time of the purge is kept, so that its cooldown outlasts a restart.
+        self.persist()
+    }
+
+    /// Removes every message. Purge and queue deletion visit every slot: the only operations that
+    /// do.
+    pub(crate) fn discard_all(&self) {
         for shard in self.shards.iter() {
             for (index, slot) in shard.slots.iter() {
                 // A message claimed by a receiver this very moment is delivered rather than purged,
@@ -1045,7 +1185,6 @@ impl Queue {
                 }
             }
         }
-        Ok(())
     }
 
     /// Message counts by state.
@@ -1147,7 +1286,7 @@ impl Queue {
         self.config.store(Arc::new(next));
         self.modified_s
             .store(broker.now_ms() / 1000, Ordering::Relaxed);
-        Ok(())
+        self.persist()
     }
 
     pub fn tags(&self) -> BTreeMap<String, String> {
@@ -1171,7 +1310,8 @@ impl Queue {
             ));
         }
         *current = next;
-        Ok(())
+        drop(current);
+        self.persist()
     }
 
     /// Removes tags by key; absent keys are ignored.
@@ -1184,7 +1324,8 @@ impl Queue {
         for k in keys {
             current.remove(k);
         }
-        Ok(())
+        drop(current);
+        self.persist()
     }
 }
 
@@ -1233,6 +1374,22 @@ fn attr_len(v: &crate::message::AttributeValue) -> usize {
         crate::message::AttributeData::String(s) => s.len(),
         crate::message::AttributeData::Binary(b) => b.len(),
     }
+}
+
+/// A prepared message's data, its delay and the MD5 of its attributes.
+fn make(p: Prepared, now: u64) -> (MessageData, u64, Option<String>) {
+    let md5_of_attributes = message::md5_of_attributes(&p.attributes);
+    let extras = (!p.attributes.is_empty()).then(|| {
+        Box::new(Extras {
+            attributes: p.attributes,
+            ..Extras::default()
+        })
+    });
+    (
+        MessageData::new(&p.body, now, 0, extras),
+        p.delay_ms,
+        md5_of_attributes,
+    )
 }
 
 fn prepare(m: SendMessage, config: &QueueConfig) -> Result<Prepared> {

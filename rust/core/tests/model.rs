@@ -14,8 +14,8 @@
 
 use proptest::prelude::*;
 use sqsfast_core::{
-    AttributeValue, Broker, BrokerConfig, ErrorCode, ManualClock, MessageId, Queue, QueueCounts,
-    ReceiptHandle, ReceiveOptions, Received, SendMessage,
+    AttributeValue, Broker, BrokerConfig, ErrorCode, FsyncMode, ManualClock, MessageId, Queue,
+    QueueCounts, ReceiptHandle, ReceiveOptions, Received, SendMessage, StorageConfig,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -54,6 +54,9 @@ enum Op {
     SetVisibilityTimeout {
         seconds: u32,
     },
+    /// Closes a durable broker and opens its data directory again (a no-op in memory): messages in
+    /// flight become visible, everything else is kept, and handles from before are invalid.
+    Restart,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -70,6 +73,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(pick, delta)| Op::AdvanceNearDeadline { pick, delta }),
         1 => Just(Op::Purge),
         1 => (0..=3u32).prop_map(|seconds| Op::SetVisibilityTimeout { seconds }),
+        1 => Just(Op::Restart),
     ]
 }
 
@@ -109,11 +113,16 @@ struct Handle {
     receive_count: u32,
     /// Made by the dead-letter queue: the main queue must reject it.
     dead_letter: bool,
+    /// Made before the last restart: every queue must reject it.
+    epoch: u32,
 }
 
 struct Harness {
     /// Held so that the queues' broker lives as long as the test.
-    _broker: Broker,
+    broker: Broker,
+    /// The data directory of a durable broker.
+    dir: Option<tempfile::TempDir>,
+    epoch: u32,
     clock: Arc<ManualClock>,
     main: Arc<Queue>,
     dlq: Arc<Queue>,
@@ -155,13 +164,28 @@ fn opts(max: u32, visibility: Option<u32>) -> ReceiveOptions {
 }
 
 impl Harness {
-    fn new(start_offset: u64, max_receives: u32) -> Self {
-        let now = START_MS + start_offset;
-        let clock = Arc::new(ManualClock::new(now));
-        let broker = Broker::new(BrokerConfig {
+    fn open(clock: &Arc<ManualClock>, dir: Option<&tempfile::TempDir>) -> Broker {
+        let config = BrokerConfig {
             clock: clock.clone(),
             ..Default::default()
-        });
+        };
+        match dir {
+            None => Broker::new(config),
+            Some(d) => {
+                let storage = StorageConfig {
+                    fsync: FsyncMode::Never,
+                    ..StorageConfig::new(d.path())
+                };
+                Broker::open(config, storage).unwrap().0
+            }
+        }
+    }
+
+    fn new(start_offset: u64, max_receives: u32, durable: bool) -> Self {
+        let now = START_MS + start_offset;
+        let clock = Arc::new(ManualClock::new(now));
+        let dir = durable.then(|| tempfile::tempdir().unwrap());
+        let broker = Self::open(&clock, dir.as_ref());
         let dlq = broker.create_queue("dead", &[], &[]).unwrap();
         let policy = format!(
             r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":{max_receives}}}"#,
@@ -178,7 +202,9 @@ impl Harness {
             )
             .unwrap();
         Self {
-            _broker: broker,
+            broker,
+            dir,
+            epoch: 0,
             clock,
             main,
             dlq,
@@ -232,6 +258,24 @@ impl Harness {
                     .set_attributes(&[("VisibilityTimeout".into(), seconds.to_string())])
                     .unwrap();
                 self.visibility = seconds;
+            }
+            Op::Restart => self.restart(),
+        }
+    }
+
+    fn restart(&mut self) {
+        if self.dir.is_none() {
+            return;
+        }
+        self.broker.close();
+        self.broker = Self::open(&self.clock, self.dir.as_ref());
+        self.main = self.broker.queue("main").unwrap();
+        self.dlq = self.broker.queue("dead").unwrap();
+        self.epoch += 1;
+        let now = self.now;
+        for m in self.queued.values_mut() {
+            if let State::InFlight(_) = m.state(now) {
+                m.state = State::Visible;
             }
         }
     }
@@ -336,6 +380,7 @@ impl Harness {
                 id,
                 receive_count: m.receive_count,
                 dead_letter: false,
+                epoch: self.epoch,
             });
         }
         assert_eq!(
@@ -407,6 +452,7 @@ impl Harness {
                 id,
                 receive_count: m.receive_count,
                 dead_letter: true,
+                epoch: self.epoch,
             });
         }
         assert_eq!(newly, moved, "dead-lettered messages found");
@@ -423,7 +469,7 @@ impl Harness {
         }
         let h = &self.handles[pick % self.handles.len()];
         let result = self.main.delete(&h.handle);
-        if h.dead_letter {
+        if h.dead_letter || h.epoch != self.epoch {
             assert_eq!(result.unwrap_err().code, ErrorCode::ReceiptHandleIsInvalid);
             return;
         }
@@ -446,7 +492,7 @@ impl Harness {
         let now = self.now;
         let h = &self.handles[pick % self.handles.len()];
         let result = self.main.change_visibility(&h.handle, timeout);
-        if h.dead_letter {
+        if h.dead_letter || h.epoch != self.epoch {
             assert_eq!(result.unwrap_err().code, ErrorCode::ReceiptHandleIsInvalid);
             return;
         }
@@ -547,7 +593,11 @@ impl Harness {
 }
 
 fn run(start_offset: u64, max_receives: u32, ops: &[Op]) {
-    let mut h = Harness::new(start_offset, max_receives);
+    run_in(start_offset, max_receives, ops, false);
+}
+
+fn run_in(start_offset: u64, max_receives: u32, ops: &[Op], durable: bool) {
+    let mut h = Harness::new(start_offset, max_receives, durable);
     h.check();
     for op in ops {
         h.apply(op);
@@ -570,6 +620,25 @@ proptest! {
         ops in prop::collection::vec(op(), 1..250),
     ) {
         run(start_offset, max_receives, &ops);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        max_shrink_iters: 5_000,
+        ..ProptestConfig::default()
+    })]
+
+    /// The same model on a durable broker, with restarts: after each, the engine holds what the
+    /// model holds.
+    #[test]
+    fn durable_engine_matches_model_across_restarts(
+        start_offset in 0..4u64,
+        max_receives in 1..=3u32,
+        ops in prop::collection::vec(op(), 1..250),
+    ) {
+        run_in(start_offset, max_receives, &ops, true);
     }
 }
 

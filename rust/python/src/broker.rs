@@ -4,22 +4,36 @@ use crate::attributes::QueueSettings;
 use crate::convert::str_pairs;
 use crate::error::to_py_err;
 use crate::queue::{Queue, queue_name};
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
-use sqsfast_core::BrokerConfig;
+use pyo3::types::{PyDict, PyList};
+use sqsfast_core::{BrokerConfig, FsyncMode, RecoveryReport, StorageConfig};
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// An in-process queue engine with Amazon SQS standard-queue semantics. Safe to share between
 /// threads.
 #[pyclass(frozen, module = "sqsfast._core")]
 pub struct Broker {
     pub(crate) inner: sqsfast_core::Broker,
+    recovery: Option<RecoveryReport>,
 }
 
 #[pymethods]
 impl Broker {
+    /// In memory by default; with `data_dir`, durable: queues and messages are read back from the
+    /// directory and every change is kept there (`fsync`: `"always"`, `"interval"` or `"never"`).
     #[new]
-    #[pyo3(signature = (*, account_id=None, region=None))]
-    fn new(account_id: Option<String>, region: Option<String>) -> Self {
+    #[pyo3(signature = (*, account_id=None, region=None, data_dir=None, fsync="interval", fsync_interval_ms=10, skip_corrupt=false))]
+    fn new(
+        py: Python<'_>,
+        account_id: Option<String>,
+        region: Option<String>,
+        data_dir: Option<PathBuf>,
+        fsync: &str,
+        fsync_interval_ms: u64,
+        skip_corrupt: bool,
+    ) -> PyResult<Self> {
         let mut config = BrokerConfig::default();
         if let Some(account_id) = account_id {
             config.account_id = account_id;
@@ -27,9 +41,99 @@ impl Broker {
         if let Some(region) = region {
             config.region = region;
         }
-        Self {
-            inner: sqsfast_core::Broker::new(config),
+        let Some(dir) = data_dir else {
+            return Ok(Self {
+                inner: sqsfast_core::Broker::new(config),
+                recovery: None,
+            });
+        };
+        if fsync_interval_ms == 0 {
+            return Err(PyValueError::new_err(
+                "fsync_interval_ms must be at least 1",
+            ));
         }
+        let storage = StorageConfig {
+            fsync: fsync.parse::<FsyncMode>().map_err(PyValueError::new_err)?,
+            fsync_interval: Duration::from_millis(fsync_interval_ms),
+            skip_corrupt,
+            ..StorageConfig::new(dir)
+        };
+        let (inner, report) = py
+            .detach(|| sqsfast_core::Broker::open(config, storage))
+            .map_err(|e| PyOSError::new_err(e.to_string()))?;
+        Ok(Self {
+            inner,
+            recovery: Some(report),
+        })
+    }
+
+    /// Whether the broker keeps its data in a directory.
+    #[getter]
+    fn durable(&self) -> bool {
+        self.inner.is_durable()
+    }
+
+    /// What opening the data directory found (`None` in memory): counts, the time it took, torn
+    /// records cut off and damaged ones skipped.
+    #[getter]
+    fn recovery<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(r) = &self.recovery else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("segments", r.segments)?;
+        d.set_item("records", r.records)?;
+        d.set_item("bytes", r.bytes)?;
+        d.set_item("messages", r.messages)?;
+        d.set_item("seconds", r.elapsed.as_secs_f64())?;
+        let truncated: Vec<(String, u64)> = r
+            .truncated
+            .iter()
+            .map(|(p, o)| (p.display().to_string(), *o))
+            .collect();
+        d.set_item("truncated", truncated)?;
+        let skipped: Vec<(String, u64, u64, String)> = r
+            .skipped
+            .iter()
+            .map(|(p, o, n, why)| (p.display().to_string(), *o, *n, why.clone()))
+            .collect();
+        d.set_item("skipped", skipped)?;
+        Ok(Some(d))
+    }
+
+    /// The log's size and live data (`None` in memory), and its last I/O error if it has not
+    /// written successfully since.
+    fn storage_stats<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(s) = self.inner.storage_stats() else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("segments", s.segments)?;
+        d.set_item("log_bytes", s.log_bytes)?;
+        d.set_item("live_bytes", s.live_bytes)?;
+        d.set_item("live_messages", s.live_messages)?;
+        d.set_item("error", s.error)?;
+        Ok(Some(d))
+    }
+
+    /// Writes and syncs what is pending and releases the data directory; later sends fail. Does
+    /// nothing in memory.
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| self.inner.close());
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: &Bound<'_, PyAny>,
+        _exc: &Bound<'_, PyAny>,
+        _tb: &Bound<'_, PyAny>,
+    ) {
+        self.close(py);
     }
 
     /// The account id in queue ARNs.

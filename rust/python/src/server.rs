@@ -10,7 +10,11 @@ use std::io::Write as _;
 /// (long polls return early) and returns. Prints where it listens once bound (port 0 picks a free
 /// port). Settings come from `config` (a `sqsfast.toml`), then from the arguments given.
 #[pyfunction]
-#[pyo3(signature = (*, host = None, http_port = None, grpc_port = None, config = None, log_level = None))]
+#[pyo3(signature = (
+    *, host = None, http_port = None, grpc_port = None, config = None, log_level = None,
+    data_dir = None, in_memory = false, fsync = None, fsync_interval_ms = None, skip_corrupt = false,
+))]
+#[allow(clippy::too_many_arguments)]
 pub fn serve(
     py: Python<'_>,
     host: Option<String>,
@@ -18,6 +22,11 @@ pub fn serve(
     grpc_port: Option<u16>,
     config: Option<std::path::PathBuf>,
     log_level: Option<String>,
+    data_dir: Option<std::path::PathBuf>,
+    in_memory: bool,
+    fsync: Option<String>,
+    fsync_interval_ms: Option<u64>,
+    skip_corrupt: bool,
 ) -> PyResult<()> {
     let mut settings = match &config {
         Some(path) => {
@@ -40,13 +49,61 @@ pub fn serve(
     if let Some(level) = log_level {
         settings.log_level = level;
     }
+    let storage = &mut settings.storage;
+    if let Some(dir) = data_dir {
+        storage.data_dir = dir;
+        storage.in_memory = false;
+    }
+    storage.in_memory |= in_memory;
+    if let Some(fsync) = fsync {
+        storage.fsync = fsync;
+    }
+    if let Some(ms) = fsync_interval_ms {
+        storage.fsync_interval_ms = ms;
+    }
+    storage.skip_corrupt |= skip_corrupt;
     init_logging(&settings.log_level)?;
-    let broker = CoreBroker::new(BrokerConfig {
+    let broker_config = BrokerConfig {
         account_id: settings.account_id.clone(),
         region: settings.region.clone(),
         ..BrokerConfig::default()
-    });
-    py.detach(move || {
+    };
+    let broker = match settings.storage.to_core().map_err(PyValueError::new_err)? {
+        None => {
+            println!("sqsfast: in memory: nothing is kept when the server stops");
+            CoreBroker::new(broker_config)
+        }
+        Some(storage) => {
+            let (dir, fsync) = (storage.dir.clone(), storage.fsync);
+            let (broker, report) = py
+                .detach(|| CoreBroker::open(broker_config, storage))
+                .map_err(|e| PyOSError::new_err(e.to_string()))?;
+            for (path, offset) in &report.truncated {
+                println!(
+                    "sqsfast: {}: cut off a torn record at offset {offset}",
+                    path.display()
+                );
+            }
+            for (path, offset, len, reason) in &report.skipped {
+                println!(
+                    "sqsfast: {}: skipped {len} damaged bytes at offset {offset}: {reason}",
+                    path.display()
+                );
+            }
+            println!(
+                "sqsfast: data in {} (fsync {fsync}): {} queues, {} messages from {} records in {:.2} s",
+                dir.display(),
+                broker.list_queues("").len(),
+                report.messages,
+                report.records,
+                report.elapsed.as_secs_f64()
+            );
+            broker
+        }
+    };
+    let _ = std::io::stdout().flush();
+    let closing = broker.clone();
+    let result = py.detach(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("sqsfast")
@@ -65,8 +122,10 @@ pub fn serve(
             )
             .await
         })
-    })
-    .map_err(|e| PyOSError::new_err(format!("sqsfast serve: {e}")))
+    });
+    // Writes and syncs what the log holds and releases the data directory.
+    py.detach(|| closing.close());
+    result.map_err(|e| PyOSError::new_err(format!("sqsfast serve: {e}")))
 }
 
 /// Logs to stderr at `level` (`info`, `debug`, ... or a tracing filter such as

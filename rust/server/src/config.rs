@@ -8,6 +8,11 @@
 //! region = "us-east-1"
 //! log_level = "info"
 //!
+//! [storage]
+//! data_dir = "./sqsfast-data"    # durable by default; in_memory = true keeps nothing
+//! fsync = "interval"             # always | interval | never
+//! fsync_interval_ms = 10
+//!
 //! [limits]
 //! max_request_bytes = 4194304
 //! max_concurrent_streams = 1000
@@ -37,6 +42,7 @@ pub struct ServerConfig {
     pub region: String,
     /// `error`, `warn`, `info`, `debug`, `trace`, or a tracing filter.
     pub log_level: String,
+    pub storage: Storage,
     pub limits: Limits,
     /// Queues created at start (existing ones with the same attributes are kept).
     pub queues: Vec<QueueSpec>,
@@ -51,6 +57,7 @@ impl Default for ServerConfig {
             account_id: "000000000000".into(),
             region: "us-east-1".into(),
             log_level: "warn".into(),
+            storage: Storage::default(),
             limits: Limits::default(),
             queues: Vec::new(),
         }
@@ -64,6 +71,59 @@ impl ServerConfig {
     /// A message naming the file and what is wrong in it.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+/// Where messages are kept.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Storage {
+    /// Keep nothing on disk: every queue and message is gone when the server stops.
+    pub in_memory: bool,
+    /// The data directory (created if missing); one server at a time may use it.
+    pub data_dir: std::path::PathBuf,
+    /// `always` (a send is acknowledged once on disk: survives power loss), `interval` (once
+    /// written: survives a crash of the process; synced every `fsync_interval_ms`), or `never`.
+    pub fsync: String,
+    pub fsync_interval_ms: u64,
+    /// Log segment size.
+    pub segment_mb: u64,
+    /// Start despite damaged records, skipping and reporting them.
+    pub skip_corrupt: bool,
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Self {
+            in_memory: false,
+            data_dir: "sqsfast-data".into(),
+            fsync: "interval".into(),
+            fsync_interval_ms: 10,
+            segment_mb: 64,
+            skip_corrupt: false,
+        }
+    }
+}
+
+impl Storage {
+    /// The engine's storage settings, `None` in memory.
+    ///
+    /// # Errors
+    /// A message for a bad `fsync` value or interval.
+    pub fn to_core(&self) -> Result<Option<sqsfast_core::StorageConfig>, String> {
+        if self.in_memory {
+            return Ok(None);
+        }
+        if self.fsync_interval_ms == 0 || self.segment_mb == 0 {
+            return Err("storage: fsync_interval_ms and segment_mb must be at least 1".into());
+        }
+        Ok(Some(sqsfast_core::StorageConfig {
+            fsync: self.fsync.parse()?,
+            fsync_interval: std::time::Duration::from_millis(self.fsync_interval_ms),
+            segment_bytes: self.segment_mb << 20,
+            skip_corrupt: self.skip_corrupt,
+            ..sqsfast_core::StorageConfig::new(&self.data_dir)
+        }))
     }
 }
 
@@ -135,5 +195,22 @@ mod tests {
         assert_eq!(c.queues[0].name, "jobs");
         assert_eq!(c.queues[0].attributes["VisibilityTimeout"], "60");
         assert!(ServerConfig::from_toml("grpc_prot = 1").is_err());
+        let s = ServerConfig::from_toml("[storage]\nfsync = \"always\"\ndata_dir = \"/d\"")
+            .unwrap()
+            .storage
+            .to_core()
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (s.fsync, s.dir.to_str()),
+            (sqsfast_core::FsyncMode::Always, Some("/d"))
+        );
+        let bad = ServerConfig::from_toml("[storage]\nfsync = \"sometimes\"").unwrap();
+        assert!(
+            bad.storage
+                .to_core()
+                .unwrap_err()
+                .contains("always, interval, never")
+        );
     }
 }

@@ -1,0 +1,198 @@
+//! Opening a data directory: every segment read in order, records applied to an index of live
+//! messages by key.
+//!
+//! A record cut short at the end of a segment (a write interrupted by a crash or power loss) is
+//! cut off. Damage anywhere else stops the start with the file and offset, unless `skip_corrupt`
+//! says to skip to the next good record and report what was skipped.
+
+use super::log::{self, Entry, KeyIndex, SEG_HEADER, SegMeta};
+use super::record::{self, Read, Record};
+use super::{OpenError, RecoveryReport};
+use std::collections::{HashMap, VecDeque};
+use std::fs::{self, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub(crate) struct Replayed {
+    pub segments: VecDeque<SegMeta>,
+    pub index: KeyIndex,
+    /// Messages still delayed: key → end of the delay.
+    pub delayed: HashMap<u64, u64>,
+    pub next_key: u64,
+    pub report: RecoveryReport,
+}
+
+fn segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, OpenError> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).map_err(|e| OpenError::io(dir, e))? {
+        let e = e.map_err(|e| OpenError::io(dir, e))?;
+        let name = e.file_name();
+        let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".log")) else {
+            continue;
+        };
+        if let Ok(no) = u64::from_str_radix(stem, 16) {
+            out.push((no, e.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn truncate(path: &Path, len: u64) -> Result<(), OpenError> {
+    let f = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| OpenError::io(path, e))?;
+    f.set_len(len).map_err(|e| OpenError::io(path, e))?;
+    f.sync_all().map_err(|e| OpenError::io(path, e))
+}
+
+/// The next offset after `from` where a whole good record starts, if any.
+fn resync(bytes: &[u8], from: usize) -> Option<usize> {
+    (from + 1..bytes.len().saturating_sub(record::HEADER))
+        .find(|&off| matches!(record::read(&bytes[off..]), Read::Record(..)))
+}
+
+pub(crate) fn replay(dir: &Path, skip_corrupt: bool, now: u64) -> Result<Replayed, OpenError> {
+    let started = Instant::now();
+    let mut report = RecoveryReport::default();
+    let mut index = KeyIndex::default();
+    let mut delayed = HashMap::new();
+    let mut segments = VecDeque::new();
+    let mut next_key = 1u64;
+    let files = segment_files(dir)?;
+    let last_no = files.last().map(|(no, _)| *no);
+    for (no, path) in files {
+        let bytes = fs::read(&path).map_err(|e| OpenError::io(&path, e))?;
+        let Some((header_no, first_key)) = log::read_header(&bytes) else {
+            if bytes.len() < SEG_HEADER as usize && Some(no) == last_no {
+                // Created, its header not yet written when the process stopped.
+                fs::remove_file(&path).map_err(|e| OpenError::io(&path, e))?;
+                report.truncated.push((path, 0));
+                continue;
+            }
+            return Err(OpenError::Corrupt {
+                path,
+                offset: 0,
+                reason: "not a segment header".into(),
+            });
+        };
+        if header_no != no {
+            return Err(OpenError::Corrupt {
+                path,
+                offset: 8,
+                reason: format!("segment number {header_no} in a file named for {no}"),
+            });
+        }
+        next_key = next_key.max(first_key);
+        let mut seg = SegMeta {
+            no,
+            first_key,
+            max_key: first_key.saturating_sub(1),
+            bytes: bytes.len() as u64,
+            live: 0,
+            live_bytes: 0,
+        };
+        let mut off = SEG_HEADER as usize;
+        while off < bytes.len() {
+            let rest = &bytes[off..];
+            match record::read(rest) {
+                Read::Record(r, n) => {
+                    report.records += 1;
+                    match r {
+                        Record::Send {
+                            queue,
+                            visible_at,
+                            data,
+                            ..
+                        } => {
+                            let key = data.header().key();
+                            data.header().set_segment_tag(no as u16);
+                            seg.max_key = seg.max_key.max(key);
+                            next_key = next_key.max(key + 1);
+                            if visible_at > now {
+                                delayed.insert(key, visible_at);
+                            } else {
+                                delayed.remove(&key);
+                            }
+                            index.insert(key, Entry { queue, data });
+                        }
+                        Record::Receive { key, receive_word } => {
+                            if let Some(e) = index.get(key) {
+                                e.data.header().set_receive_word(receive_word);
+                            }
+                        }
+                        Record::Delete { key } => {
+                            index.remove(key);
+                            delayed.remove(&key);
+                        }
+                    }
+                    off += n;
+                }
+                Read::Torn => {
+                    truncate(&path, off as u64)?;
+                    seg.bytes = off as u64;
+                    report.truncated.push((path.clone(), off as u64));
+                    break;
+                }
+                Read::Bad(reason) => {
+                    let claimed = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
+                    let last_record = record::HEADER + claimed == rest.len();
+                    if last_record || rest.iter().all(|&b| b == 0) {
+                        // The last write, cut short (or zero-filled) by a power loss.
+                        truncate(&path, off as u64)?;
+                        seg.bytes = off as u64;
+                        report.truncated.push((path.clone(), off as u64));
+                        break;
+                    }
+                    if !skip_corrupt {
+                        return Err(OpenError::Corrupt {
+                            path,
+                            offset: off as u64,
+                            reason,
+                        });
+                    }
+                    let next = resync(&bytes, off).unwrap_or(bytes.len());
+                    report
+                        .skipped
+                        .push((path.clone(), off as u64, (next - off) as u64, reason));
+                    off = next;
+                }
+            }
+        }
+        report.bytes += seg.bytes;
+        segments.push_back(seg);
+    }
+    report.segments = segments.len();
+    // Each live message counts in the segment of its latest record.
+    let by_tag: HashMap<u16, usize> = segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.no as u16, i))
+        .collect();
+    let mut from = 0;
+    loop {
+        let (keys, next) = index.keys(from, u64::MAX, 1 << 16);
+        for key in keys {
+            let e = index.get(key).expect("listed keys are live");
+            let tag = e.data.header().segment_tag();
+            let len = record::send_len(&e.data) as u64;
+            if let Some(s) = by_tag.get(&tag).and_then(|&i| segments.get_mut(i)) {
+                s.live += 1;
+                s.live_bytes += len;
+            }
+        }
+        if next == u64::MAX {
+            break;
+        }
+        from = next;
+    }
+    report.elapsed = started.elapsed();
+    Ok(Replayed {
+        segments,
+        index,
+        delayed,
+        next_key,
+        report,
+    })
+}

@@ -1,0 +1,483 @@
+//! Durable brokers: what a data directory keeps across close and reopen, damaged logs, the lock,
+//! I/O failures, and space reclaimed. Crash tests with `kill -9` of a real server are in
+//! tests/test_durability.py.
+
+use sqsfast_core::storage::IoOp;
+use sqsfast_core::{
+    AttributeValue, Broker, BrokerConfig, ErrorCode, FsyncMode, ManualClock, OpenError,
+    ReceiveOptions, Received, SendMessage, StorageConfig,
+};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const T0: u64 = 1_700_000_000_000;
+
+fn config(dir: &Path) -> StorageConfig {
+    StorageConfig::new(dir)
+}
+
+fn open_with(dir: &Path, storage: StorageConfig, clock: &Arc<ManualClock>) -> Broker {
+    let _ = dir;
+    Broker::open(
+        BrokerConfig {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+        storage,
+    )
+    .unwrap()
+    .0
+}
+
+fn open(dir: &Path, clock: &Arc<ManualClock>) -> Broker {
+    open_with(dir, config(dir), clock)
+}
+
+fn receive(q: &sqsfast_core::Queue, max: u32, visibility: Option<u32>) -> Vec<Received> {
+    q.receive(&ReceiveOptions {
+        max_messages: max,
+        visibility_timeout: visibility,
+        wait_seconds: Some(0),
+        max_batch: 1000,
+    })
+    .unwrap()
+}
+
+fn attrs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// (id, body, receive count, sent, first receive) of every message, received with visibility 0.
+fn all(q: &sqsfast_core::Queue) -> BTreeMap<String, (String, u32, u64)> {
+    receive(q, 1000, Some(0))
+        .iter()
+        .map(|r| {
+            (
+                r.message_id().to_string(),
+                (
+                    String::from_utf8(r.body().to_vec()).unwrap(),
+                    r.receive_count(),
+                    r.sent_timestamp(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn queues_and_messages_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let (kept, deleted_id, received_id, first_receive, attrs_back);
+    {
+        let b = open(dir.path(), &clock);
+        let dlq = b.create_queue("dlq", &[], &[]).unwrap();
+        let q = b
+            .create_queue(
+                "orders",
+                &attrs(&[
+                    ("VisibilityTimeout", "45"),
+                    (
+                        "RedrivePolicy",
+                        &format!(
+                            r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":"5"}}"#,
+                            dlq.arn()
+                        ),
+                    ),
+                ]),
+                &attrs(&[("team", "a")]),
+            )
+            .unwrap();
+        q.add_permission("p1", &["111122223333".into()], &["SendMessage".into()])
+            .unwrap();
+        q.tag(&attrs(&[("env", "test")])).unwrap();
+        let mut m = SendMessage::new("with attributes");
+        m.attributes = vec![
+            ("s".into(), AttributeValue::string("x")),
+            ("b".into(), AttributeValue::binary(vec![1, 2, 3])),
+        ];
+        q.send(m).unwrap();
+        for i in 0..5 {
+            q.send(SendMessage::new(format!("m{i}"))).unwrap();
+        }
+        clock.advance_ms(1000);
+        let got = receive(&q, 2, Some(30));
+        assert_eq!(got.len(), 2);
+        deleted_id = got[0].message_id().to_string();
+        q.delete(got[0].handle()).unwrap();
+        received_id = got[1].message_id().to_string();
+        first_receive = got[1].first_receive_timestamp();
+        kept = all(&q);
+        attrs_back = q.attributes(&["All".into()]).unwrap();
+        assert_eq!(kept.len(), 4, "one deleted, one in flight and not listed");
+        b.close();
+    }
+    clock.advance_ms(1000);
+    let b = open(dir.path(), &clock);
+    let names: Vec<String> = b
+        .list_queues("")
+        .iter()
+        .map(|q| q.name().to_string())
+        .collect();
+    assert_eq!(names, ["dlq", "orders"]);
+    let q = b.queue("orders").unwrap();
+    assert_eq!(q.tags().get("team").map(String::as_str), Some("a"));
+    assert_eq!(q.tags().get("env").map(String::as_str), Some("test"));
+    let mut before: BTreeMap<_, _> = attrs_back.into_iter().collect();
+    let mut after: BTreeMap<_, _> = q.attributes(&["All".into()]).unwrap().into_iter().collect();
+    for counted in [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+    ] {
+        before.remove(counted);
+        after.remove(counted);
+    }
+    assert_eq!(
+        before, after,
+        "attributes, policy, redrive policy and timestamps are kept"
+    );
+    // The in-flight message is visible again after the restart, its receive count kept.
+    let got = receive(&q, 10, Some(0));
+    let mut back = BTreeMap::new();
+    for r in &got {
+        back.insert(
+            r.message_id().to_string(),
+            (
+                String::from_utf8(r.body().to_vec()).unwrap(),
+                r.receive_count(),
+                r.sent_timestamp(),
+            ),
+        );
+        if r.message_id().to_string() == received_id {
+            assert_eq!(r.receive_count(), 2);
+            assert_eq!(r.first_receive_timestamp(), first_receive);
+        }
+        if r.body() == b"with attributes" {
+            assert_eq!(r.attributes().len(), 2);
+            assert!(r.md5_of_attributes().is_some());
+        }
+    }
+    assert!(!back.contains_key(&deleted_id), "a delete is kept");
+    assert!(back.contains_key(&received_id));
+    back.remove(&received_id);
+    // Each was received once (listing them) before the restart, and once now.
+    let kept: BTreeMap<_, _> = kept
+        .into_iter()
+        .map(|(k, (b, c, s))| (k, (b, c + 1, s)))
+        .collect();
+    assert_eq!(
+        back, kept,
+        "ids, bodies, receive counts and sent times are kept"
+    );
+}
+
+#[test]
+fn delays_moves_purges_and_deleted_queues_survive() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    {
+        let b = open(dir.path(), &clock);
+        let dlq = b.create_queue("dlq", &[], &[]).unwrap();
+        let redrive = format!(
+            r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":"1"}}"#,
+            dlq.arn()
+        );
+        let q = b
+            .create_queue("src", &attrs(&[("RedrivePolicy", &redrive)]), &[])
+            .unwrap();
+        q.send(SendMessage::new("poison")).unwrap();
+        assert_eq!(receive(&q, 1, Some(1)).len(), 1);
+        clock.advance_ms(2000);
+        // Its second receive moves it to the dead-letter queue.
+        assert!(receive(&q, 1, Some(1)).is_empty());
+        assert_eq!(dlq.counts().visible, 1);
+        q.send(SendMessage {
+            delay_seconds: Some(600),
+            ..SendMessage::new("later")
+        })
+        .unwrap();
+        let gone = b.create_queue("gone", &[], &[]).unwrap();
+        gone.send(SendMessage::new("x")).unwrap();
+        b.delete_queue("gone").unwrap();
+        let purged = b.create_queue("purged", &[], &[]).unwrap();
+        purged.send(SendMessage::new("x")).unwrap();
+        purged.purge().unwrap();
+        b.close();
+    }
+    clock.advance_ms(60_000);
+    let b = open(dir.path(), &clock);
+    assert!(b.queue("gone").is_err());
+    assert_eq!(b.queue("purged").unwrap().counts().visible, 0);
+    let dlq = b.queue("dlq").unwrap();
+    let got = receive(&dlq, 10, Some(0));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body(), b"poison");
+    assert!(got[0].dead_letter_source_arn().unwrap().ends_with(":src"));
+    let q = b.queue("src").unwrap();
+    assert_eq!(q.counts().delayed, 1, "the delay goes on after a restart");
+    clock.advance_ms(540_000);
+    assert_eq!(receive(&q, 10, None)[0].body(), b"later");
+}
+
+#[test]
+fn a_second_open_of_the_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let b = open(dir.path(), &clock);
+    let err = Broker::open(BrokerConfig::default(), config(dir.path())).unwrap_err();
+    assert!(matches!(err, OpenError::Locked { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("in use by another sqsfast process"),
+        "{err}"
+    );
+    b.close();
+    open(dir.path(), &clock).close();
+}
+
+fn segments(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn fill(dir: &Path, clock: &Arc<ManualClock>, n: usize) {
+    let b = open(dir, clock);
+    let q = b.create_queue("q", &[], &[]).unwrap();
+    for i in 0..n {
+        q.send(SendMessage::new(format!("message {i}"))).unwrap();
+    }
+    b.close();
+}
+
+#[test]
+fn a_torn_last_record_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    fill(dir.path(), &clock, 10);
+    let seg = segments(dir.path()).pop().unwrap();
+    let len = fs::metadata(&seg).unwrap().len();
+    // Cut the last record in half.
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(len - 10)
+        .unwrap();
+    let (b, report) = Broker::open(
+        BrokerConfig {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+        config(dir.path()),
+    )
+    .unwrap();
+    assert_eq!(report.truncated.len(), 1, "{report:?}");
+    assert_eq!(b.queue("q").unwrap().counts().visible, 9);
+    b.close();
+    // A zero-filled tail, as a file system may leave after a power loss, is cut off too.
+    let seg = segments(dir.path())[0].clone();
+    let mut f = fs::OpenOptions::new().append(true).open(&seg).unwrap();
+    io::Write::write_all(&mut f, &[0; 100]).unwrap();
+    drop(f);
+    assert_eq!(
+        open(dir.path(), &clock)
+            .queue("q")
+            .unwrap()
+            .counts()
+            .visible,
+        9
+    );
+}
+
+#[test]
+fn damage_in_the_middle_stops_the_start_unless_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    fill(dir.path(), &clock, 10);
+    let seg = segments(dir.path()).pop().unwrap();
+    let mut bytes = fs::read(&seg).unwrap();
+    // A bit flipped in the body of the third record (24-byte header, then records).
+    let rec = 8 + 2 + 40 + 2 + "message 0".len();
+    let at = 24 + 2 * rec + rec - 3;
+    bytes[at] ^= 0x20;
+    fs::write(&seg, &bytes).unwrap();
+    let err = Broker::open(BrokerConfig::default(), config(dir.path())).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, OpenError::Corrupt { offset, .. } if offset == (24 + 2 * rec) as u64),
+        "{text}"
+    );
+    assert!(
+        text.contains(&seg.display().to_string()) && text.contains("checksum"),
+        "{text}"
+    );
+    let (b, report) = Broker::open(
+        BrokerConfig {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+        StorageConfig {
+            skip_corrupt: true,
+            ..config(dir.path())
+        },
+    )
+    .unwrap();
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    assert_eq!(
+        report.skipped[0].2, rec as u64,
+        "exactly the damaged record is skipped"
+    );
+    assert_eq!(b.queue("q").unwrap().counts().visible, 9);
+}
+
+#[test]
+fn io_failures_fail_sends_and_keep_receives_and_deletes_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let failing = Arc::new(AtomicBool::new(false));
+    let f = failing.clone();
+    let storage = StorageConfig {
+        fsync: FsyncMode::Always,
+        faults: Some(Arc::new(move |_op: IoOp| {
+            if f.load(Ordering::SeqCst) {
+                Err(io::Error::from_raw_os_error(28))
+            } else {
+                Ok(())
+            }
+        })),
+        ..config(dir.path())
+    };
+    let b = open_with(dir.path(), storage, &clock);
+    let q = b.create_queue("q", &[], &[]).unwrap();
+    for i in 0..4 {
+        q.send(SendMessage::new(format!("kept {i}"))).unwrap();
+    }
+    failing.store(true, Ordering::SeqCst);
+    let err = q.send(SendMessage::new("lost")).unwrap_err();
+    assert_eq!(err.code, ErrorCode::ServiceUnavailable);
+    assert!(
+        err.message.contains("No space left on device"),
+        "{}",
+        err.message
+    );
+    let batch = q
+        .send_batch(vec![("a".into(), SendMessage::new("lost too"))], 10)
+        .unwrap();
+    assert_eq!(
+        batch[0].1.as_ref().unwrap_err().code,
+        ErrorCode::ServiceUnavailable
+    );
+    assert!(b.storage_stats().unwrap().error.is_some());
+    // Receives and deletes go on; nothing of the failed sends is in the queue.
+    let got = receive(&q, 10, Some(30));
+    assert_eq!(got.len(), 4);
+    q.delete(got[0].handle()).unwrap();
+    // Space comes back: sends work again, and the delete made meanwhile reaches the log.
+    failing.store(false, Ordering::SeqCst);
+    q.send(SendMessage::new("after")).unwrap();
+    assert_eq!(b.storage_stats().unwrap().error, None);
+    b.close();
+    let b = open(dir.path(), &clock);
+    let mut bodies: Vec<String> = receive(&b.queue("q").unwrap(), 10, Some(0))
+        .iter()
+        .map(|r| String::from_utf8(r.body().to_vec()).unwrap())
+        .collect();
+    bodies.sort();
+    let mut expected: Vec<String> = (0..4)
+        .map(|i| format!("kept {i}"))
+        .filter(|w| w.as_bytes() != got[0].body())
+        .collect();
+    expected.push("after".into());
+    expected.sort();
+    assert_eq!(bodies, expected);
+}
+
+#[test]
+fn space_is_reclaimed_and_disk_use_follows_live_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let storage = StorageConfig {
+        segment_bytes: 64 << 10,
+        fsync: FsyncMode::Never,
+        ..config(dir.path())
+    };
+    let b = open_with(dir.path(), storage.clone(), &clock);
+    let q = b.create_queue("q", &[], &[]).unwrap();
+    let body = "x".repeat(200);
+    // A few long-lived messages at the start, then a stream of short-lived ones.
+    for i in 0..20 {
+        q.send(SendMessage::new(format!("keep {i}"))).unwrap();
+    }
+    let mut kept = receive(&q, 20, Some(0)).len();
+    assert_eq!(kept, 20);
+    for _ in 0..200 {
+        let batch = (0..10)
+            .map(|i| (i.to_string(), SendMessage::new(body.clone())))
+            .collect();
+        q.send_batch(batch, 10).unwrap();
+        for r in receive(&q, 10, Some(30)) {
+            if r.body().starts_with(b"keep") {
+                q.change_visibility(r.handle(), 0).unwrap();
+            } else {
+                q.delete(r.handle()).unwrap();
+            }
+        }
+    }
+    // 200 × 10 × ~260 bytes written: about 8 segments of 64 KiB; the background thread reclaims.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = b.storage_stats().unwrap();
+        if s.log_bytes <= 2 * s.live_bytes + 2 * (64 << 10) || Instant::now() > deadline {
+            assert!(s.log_bytes <= 2 * s.live_bytes + 2 * (64 << 10), "{s:?}");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        segments(dir.path()).len() <= 4,
+        "{:?}",
+        segments(dir.path())
+    );
+    let left = q.counts().visible + q.counts().in_flight;
+    b.close();
+    let b = open_with(dir.path(), storage, &clock);
+    let q = b.queue("q").unwrap();
+    assert_eq!(q.counts().visible, left);
+    kept = receive(&q, 1000, Some(0))
+        .iter()
+        .filter(|r| r.body().starts_with(b"keep"))
+        .count();
+    assert_eq!(kept, 20, "long-lived messages survive being copied");
+}
+
+#[test]
+fn message_ids_are_stable_and_unique_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let mut ids = std::collections::HashSet::new();
+    for round in 0..3 {
+        let b = open(dir.path(), &clock);
+        let q = b.create_queue("q", &[], &[]).unwrap();
+        let sent = q.send(SendMessage::new(format!("r{round}"))).unwrap();
+        assert!(ids.insert(sent.message_id.to_string()));
+        let listed: std::collections::HashSet<String> = receive(&q, 10, Some(0))
+            .iter()
+            .map(|r| r.message_id().to_string())
+            .collect();
+        assert_eq!(listed, ids, "every id seen so far, unchanged");
+        b.close();
+    }
+}

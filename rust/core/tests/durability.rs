@@ -344,13 +344,24 @@ fn damage_in_the_middle_stops_the_start_unless_skipped() {
 }
 
 #[test]
-fn io_failures_fail_sends_and_keep_receives_and_deletes_working() {
+fn failed_syncs_fail_sends_and_keep_receives_and_deletes_working() {
+    io_failures(FsyncMode::Always, 64 << 20);
+}
+
+#[test]
+fn a_full_disk_fails_sends_and_keeps_receives_and_deletes_working() {
+    // Small segments: sends need new ones, which cannot be made while the disk is "full".
+    io_failures(FsyncMode::Interval, 300);
+}
+
+fn io_failures(fsync: FsyncMode, segment_bytes: u64) {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(T0));
     let failing = Arc::new(AtomicBool::new(false));
     let f = failing.clone();
     let storage = StorageConfig {
-        fsync: FsyncMode::Always,
+        fsync,
+        segment_bytes,
         faults: Some(Arc::new(move |_op: IoOp| {
             if f.load(Ordering::SeqCst) {
                 Err(io::Error::from_raw_os_error(28))

@@ -172,8 +172,10 @@ impl Harness {
         match dir {
             None => Broker::new(config),
             Some(d) => {
+                // Small segments, so that rolls and compaction happen within a case.
                 let storage = StorageConfig {
                     fsync: FsyncMode::Never,
+                    segment_bytes: 4096,
                     ..StorageConfig::new(d.path())
                 };
                 Broker::open(config, storage).unwrap().0

@@ -1,23 +1,29 @@
-//! The segment log: group commit, the index of live messages by key, and compaction.
+//! The segment log: writing records, syncing them, the index of live messages by key, and
+//! compaction.
 //!
-//! Every record is appended to an in-memory buffer (a chunk per segment) under one mutex, in the
-//! order the engine makes them. A producer whose send needs the disk then calls [`Shared::drive`]:
-//! if no write is in progress it takes every pending chunk and writes them (and fdatasyncs with
-//! `fsync = always`) for everyone; otherwise it waits for the write in progress and looks again.
-//! So one write serves every send that arrived while the previous one ran: group commit, with no
-//! thread handoff when there is no contention.
+//! Segments are preallocated files (so a full disk shows when a segment is made, never as a fault
+//! while writing) mapped into memory. A record is copied into the mapping under one mutex, in the
+//! order the engine makes them, its header last: it is then in the kernel's page cache and survives
+//! the process being killed, with no system call on the way. With `fsync = always` the producer
+//! then waits for an fdatasync that covers its record: whoever finds no sync in progress runs one for
+//! everyone appended so far, the others wait for it (group commit). With `interval` the background
+//! thread syncs every interval. Model: the mapped, preallocated journal files of Chronicle Queue
+//! and Aeron.
 
 use super::record;
 use super::recover::Replayed;
 use super::{FsyncMode, IoOp, OpenError, StorageConfig, StorageStats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::message::MessageData;
+use memmap2::MmapMut;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{Ordering, compiler_fence};
 use std::thread::JoinHandle;
 
 /// A segment file starts with this magic, its number and the first key it may hold.
@@ -139,66 +145,47 @@ impl KeyIndex {
 #[derive(Debug)]
 pub(crate) struct SegMeta {
     pub no: u64,
-    pub first_key: u64,
     /// Every message whose latest record is in this segment has a key up to this.
     pub max_key: u64,
-    /// Bytes assigned to the segment (written or pending).
+    /// Bytes of records (and header) in the segment.
     pub bytes: u64,
     pub live: u64,
     pub live_bytes: u64,
 }
 
-/// Records waiting to be written to one segment. `start..end` is their span of log positions.
-struct Chunk {
-    seg: u64,
-    first_key: u64,
-    start: u64,
-    end: u64,
-    buf: Vec<u8>,
-}
+/// The segment tag of a message whose `SEND` record is not written yet. Segment numbers whose low
+/// 16 bits are 0 are skipped, so no segment has this tag.
+const UNPLACED: u16 = 0;
 
-impl Chunk {
-    /// The records of the chunk that outlive a failed write: all but producers' sends, whose
-    /// producers are told the send failed.
-    fn lazy_part(&self) -> Chunk {
-        let mut buf = Vec::new();
-        let mut off = 0;
-        while off < self.buf.len() {
-            let len = record::HEADER
-                + u32::from_le_bytes(self.buf[off..off + 4].try_into().unwrap()) as usize;
-            let rec = &self.buf[off..off + len];
-            let acked_send = rec[record::HEADER] == record::SEND
-                && rec[record::HEADER + 1] & record::FLAG_ACKED != 0;
-            if !acked_send {
-                buf.extend_from_slice(rec);
-            }
-            off += len;
-        }
-        Chunk {
-            buf,
-            seg: self.seg,
-            first_key: self.first_key,
-            start: self.start,
-            end: self.end,
-        }
-    }
+/// The segment records are copied into.
+struct Mapped {
+    no: u64,
+    file: Arc<File>,
+    map: MmapMut,
+    pos: usize,
 }
 
 struct State {
-    chunks: VecDeque<Chunk>,
-    /// The log position after the last record appended.
-    next_lsn: u64,
-    /// Every record up to here was written (or its write failed).
+    /// The segment being written; `None` before the first record, or after a failed sync (the
+    /// next record starts a new segment).
+    cur: Option<Mapped>,
+    /// Files written since their last fdatasync (the current one is always a candidate).
+    unsynced: Vec<Arc<File>>,
+    /// Records that found no room (no segment could be made: a full disk), in order, written
+    /// before anything else once a segment can be made. Only records nobody waits for.
+    pending: Vec<u8>,
+    /// The log position after the last record written.
     written_lsn: u64,
     synced_lsn: u64,
-    writing: bool,
-    /// Spans whose write or sync failed, with the error: their producers get it.
+    syncing: bool,
+    /// Spans whose sync failed, with the error: producers waiting for them get it.
     failures: VecDeque<(u64, u64, Arc<str>)>,
     error: Option<Arc<str>>,
     segments: VecDeque<SegMeta>,
     index: KeyIndex,
     next_key: u64,
     live_bytes: u64,
+    scratch: Vec<u8>,
     closed: bool,
     stop: bool,
 }
@@ -207,34 +194,7 @@ impl State {
     fn current(&mut self) -> &mut SegMeta {
         self.segments
             .back_mut()
-            .expect("the log always has a current segment")
-    }
-
-    fn roll(&mut self) {
-        let next_key = self.next_key;
-        let no = match self.segments.back_mut() {
-            Some(s) => {
-                s.max_key = next_key.saturating_sub(1);
-                s.no + 1
-            }
-            None => 1,
-        };
-        self.segments.push_back(SegMeta {
-            no,
-            first_key: next_key,
-            max_key: u64::MAX,
-            bytes: SEG_HEADER,
-            live: 0,
-            live_bytes: 0,
-        });
-    }
-
-    /// Makes room for a record of `len` bytes in the current segment, starting a new one if full.
-    fn room(&mut self, len: usize, segment_bytes: u64) {
-        let cur = self.current();
-        if cur.bytes > SEG_HEADER && cur.bytes + len as u64 > segment_bytes {
-            self.roll();
-        }
+            .expect("the log has a current segment")
     }
 
     fn seg_mut(&mut self, tag: u16) -> Option<&mut SegMeta> {
@@ -246,61 +206,40 @@ impl State {
         self.segments.iter_mut().find(|s| s.no as u16 == tag)
     }
 
-    /// Appends a record of `len` bytes (room already made) to the current segment.
-    fn push(&mut self, len: usize, encode: impl FnOnce(&mut Vec<u8>) -> usize) -> u64 {
-        let (seg, first_key) = {
-            let cur = self.current();
-            cur.bytes += len as u64;
-            (cur.no, cur.first_key)
-        };
-        let lsn = self.next_lsn;
-        if self.chunks.back().is_none_or(|c| c.seg != seg) {
-            self.chunks.push_back(Chunk {
-                seg,
-                first_key,
-                start: lsn,
-                end: lsn,
-                buf: Vec::new(),
-            });
-        }
-        let chunk = self.chunks.back_mut().unwrap();
-        let n = encode(&mut chunk.buf);
-        debug_assert_eq!(n, len);
-        self.next_lsn += n as u64;
-        chunk.end = self.next_lsn;
-        self.next_lsn
-    }
-
-    /// Adds a message to the index and appends its `SEND` record to the current segment.
-    fn add(
-        &mut self,
-        queue: u64,
-        data: &MessageData,
-        visible_at: u64,
-        acked: bool,
-        segment_bytes: u64,
-    ) -> u64 {
-        let len = record::send_len(data);
-        self.room(len, segment_bytes);
-        let cur = self.current();
-        cur.live += 1;
-        cur.live_bytes += len as u64;
-        let tag = cur.no as u16;
-        data.header().set_segment_tag(tag);
-        self.live_bytes += len as u64;
-        self.push(len, |b| record::put_send(b, queue, data, visible_at, acked))
-    }
-
     /// Takes a message out of the index and the live counts.
     fn remove(&mut self, key: u64) -> Option<Entry> {
         let e = self.index.remove(key)?;
-        let len = record::send_len(&e.data) as u64;
-        self.live_bytes -= len;
-        if let Some(s) = self.seg_mut(e.data.header().segment_tag()) {
+        let tag = e.data.header().segment_tag();
+        if tag != UNPLACED {
+            let len = record::send_len(&e.data) as u64;
+            self.live_bytes -= len;
+            if let Some(s) = self.seg_mut(tag) {
+                s.live -= 1;
+                s.live_bytes -= len;
+            }
+        }
+        Some(e)
+    }
+
+    /// Counts the message `key`, whose latest `SEND` record (of `len` bytes) was just written to
+    /// segment `no`, as live there (and no longer where an earlier record of it was).
+    fn retag(&mut self, key: u64, len: u64, no: u64) {
+        let Some(e) = self.index.get(key) else {
+            return;
+        };
+        let h = e.data.header();
+        let old = h.segment_tag();
+        h.set_segment_tag(no as u16);
+        if old == UNPLACED {
+            self.live_bytes += len;
+        } else if let Some(s) = self.seg_mut(old) {
             s.live -= 1;
             s.live_bytes -= len;
         }
-        Some(e)
+        if let Some(s) = self.seg_mut(no as u16) {
+            s.live += 1;
+            s.live_bytes += len;
+        }
     }
 
     fn failed_at(&self, lsn: u64) -> Option<Arc<str>> {
@@ -312,40 +251,17 @@ impl State {
     }
 }
 
-/// The segment being written; only the writer of the moment touches it.
-struct Open {
-    seg: u64,
-    file: Arc<File>,
-    len: u64,
-}
-
-#[derive(PartialEq, Eq)]
-enum Failed {
-    Write,
-    Sync,
-}
-
-#[derive(Default)]
-struct Outcome {
-    failed: Option<(u64, Failed, Arc<str>)>,
-    retained: Vec<Chunk>,
-    /// The segment can take no more writes: later records go to a new one.
-    broken: bool,
-    synced: bool,
-}
-
 pub(crate) struct Shared {
     dir: PathBuf,
     config: StorageConfig,
     state: Mutex<State>,
     progress: Condvar,
     wake: Condvar,
-    file: Mutex<Option<Open>>,
     lock: Mutex<Option<File>>,
 }
 
-/// A broker's log. Dropping it (or [`Log::close`]) writes and syncs what is pending, stops its
-/// background thread and unlocks the directory.
+/// A broker's log. Dropping it (or [`Log::close`]) syncs what was written, stops its background
+/// thread and unlocks the directory.
 pub(crate) struct Log {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -396,36 +312,38 @@ pub(crate) fn lock_dir(dir: &Path) -> std::result::Result<File, OpenError> {
 impl Log {
     pub fn new(config: StorageConfig, lock: File, replayed: Replayed) -> Self {
         let Replayed {
-            segments,
+            mut segments,
             index,
             next_key,
             ..
         } = replayed;
-        let mut state = State {
-            chunks: VecDeque::new(),
-            next_lsn: 0,
+        if let Some(last) = segments.back_mut() {
+            last.max_key = next_key.saturating_sub(1);
+        }
+        let live_bytes = segments.iter().map(|s| s.live_bytes).sum();
+        let state = State {
+            cur: None,
+            unsynced: Vec::new(),
+            pending: Vec::new(),
             written_lsn: 0,
             synced_lsn: 0,
-            writing: false,
+            syncing: false,
             failures: VecDeque::new(),
             error: None,
             segments,
             index,
             next_key,
-            live_bytes: 0,
+            live_bytes,
+            scratch: Vec::new(),
             closed: false,
             stop: false,
         };
-        state.live_bytes = state.segments.iter().map(|s| s.live_bytes).sum();
-        // Each start writes a new segment: the old ones stay as recovery left them.
-        state.roll();
         let shared = Arc::new(Shared {
             dir: config.dir.clone(),
             config,
             state: Mutex::new(state),
             progress: Condvar::new(),
             wake: Condvar::new(),
-            file: Mutex::new(None),
             lock: Mutex::new(Some(lock)),
         });
         let s = shared.clone();
@@ -439,22 +357,32 @@ impl Log {
         }
     }
 
-    /// Writes and syncs what is pending, stops the background thread and unlocks the directory.
-    /// Later sends fail; later deletes and receives are not logged.
+    /// Writes what is pending, syncs, stops the background thread, cuts the current segment to its
+    /// records and unlocks the directory. Later sends fail; later deletes and receives are not
+    /// logged.
     pub fn close(&self) {
         let Some(thread) = self.thread.lock().take() else {
             return;
         };
-        {
-            let mut st = self.state.lock();
-            st.stop = true;
-        }
+        self.state.lock().stop = true;
         self.wake.notify_all();
         let _ = thread.join();
-        let lsn = self.state.lock().next_lsn;
-        let _ = self.drive(lsn, self.config.fsync != FsyncMode::Never);
-        self.state.lock().closed = true;
-        *self.file.lock() = None;
+        let lsn = {
+            let mut st = self.state.lock();
+            let _ = self.flush_pending(&mut st);
+            st.written_lsn
+        };
+        if self.config.fsync != FsyncMode::Never {
+            let _ = self.sync_to(lsn);
+        }
+        let mut st = self.state.lock();
+        st.closed = true;
+        if let Some(cur) = st.cur.take() {
+            let Mapped { file, map, pos, .. } = cur;
+            drop(map);
+            let _ = file.set_len(pos as u64);
+        }
+        drop(st);
         *self.lock.lock() = None;
     }
 }
@@ -463,70 +391,302 @@ fn closed_error() -> Error {
     Error::new(ErrorCode::ServiceUnavailable, "The broker is closed.")
 }
 
+fn storage_error(e: &str) -> Error {
+    Error::new(
+        ErrorCode::ServiceUnavailable,
+        format!("Storage failure: {e}"),
+    )
+}
+
 impl Shared {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// Logs a producer's sends and waits until they are written (synced with `fsync = always`). On
-    /// failure nothing of them stays in the log's index: the caller must not enqueue them.
-    ///
-    /// # Errors
-    /// `ServiceUnavailable` with the I/O error when the write or sync failed, or after close.
-    pub fn send(&self, queue: u64, batch: &[(MessageData, u64)]) -> Result<()> {
-        let seg_bytes = self.config.segment_bytes;
-        let lsn = {
-            let mut st = self.state.lock();
-            if st.closed || st.stop {
-                return Err(closed_error());
+    fn fault(&self, op: IoOp) -> io::Result<()> {
+        match &self.config.faults {
+            Some(f) => f(op),
+            None => Ok(()),
+        }
+    }
+
+    /// Makes segment `no`: a preallocated file of `capacity` bytes with its header, mapped.
+    fn make_segment(&self, no: u64, first_key: u64, capacity: u64) -> io::Result<Mapped> {
+        self.fault(IoOp::Write)?;
+        let path = segment_path(&self.dir, no);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)?;
+        let made = (|| {
+            // SAFETY: posix_fallocate on an open descriptor with a valid range.
+            let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, capacity as libc::off_t) };
+            if rc != 0 {
+                return Err(io::Error::from_raw_os_error(rc));
             }
-            let mut lsn = st.next_lsn;
-            for (data, visible_at) in batch {
-                let key = st.next_key;
-                st.next_key += 1;
-                data.header().set_key(key);
-                st.index.insert(
-                    key,
-                    Entry {
-                        queue,
-                        data: data.clone(),
-                    },
-                );
-                lsn = st.add(queue, data, *visible_at, true, seg_bytes);
+            // SAFETY: the file is this process's (the directory is locked) and is never truncated
+            // while mapped; other processes do not write it.
+            let mut map = unsafe { MmapMut::map_mut(&file)? };
+            map[..8].copy_from_slice(MAGIC);
+            map[8..16].copy_from_slice(&no.to_le_bytes());
+            map[16..24].copy_from_slice(&first_key.to_le_bytes());
+            if self.config.fsync != FsyncMode::Never {
+                super::meta::sync_dir(&self.dir)?;
             }
-            lsn
-        };
-        match self.drive(lsn, self.config.fsync == FsyncMode::Always) {
-            Ok(()) => Ok(()),
+            Ok(map)
+        })();
+        match made {
+            Ok(map) => Ok(Mapped {
+                no,
+                file: Arc::new(file),
+                map,
+                pos: SEG_HEADER as usize,
+            }),
             Err(e) => {
-                // A record whose sync failed may still be in the file: a delete after it keeps the
-                // message from appearing after a restart.
-                let dropped: Vec<Entry> = {
-                    let mut st = self.state.lock();
-                    let mut dropped = Vec::new();
-                    for (d, _) in batch {
-                        let key = d.header().key();
-                        if let Some(e) = st.remove(key) {
-                            let len = record::HEADER + 9;
-                            st.room(len, seg_bytes);
-                            st.push(len, |b| record::put_delete(b, key));
-                            dropped.push(e);
-                        }
-                    }
-                    dropped
-                };
-                drop(dropped);
-                Err(Error::new(
-                    ErrorCode::ServiceUnavailable,
-                    format!("Storage failure: {e}"),
-                ))
+                drop(file);
+                let _ = fs::remove_file(&path);
+                Err(e)
             }
         }
     }
 
+    /// Starts a new segment with room for at least `len` bytes of records.
+    fn roll(&self, st: &mut State, len: usize) -> io::Result<()> {
+        let mut no = st.segments.back().map_or(1, |s| s.no + 1);
+        if no as u16 == UNPLACED {
+            no += 1;
+        }
+        let capacity = self.config.segment_bytes.max(SEG_HEADER + len as u64);
+        let mapped = self.make_segment(no, st.next_key, capacity)?;
+        if let Some(old) = st.cur.replace(mapped) {
+            // The rest of a preallocated segment is given back; its records are kept.
+            let Mapped { file, map, pos, .. } = old;
+            drop(map);
+            let _ = file.set_len(pos as u64);
+            if self.config.fsync != FsyncMode::Never {
+                st.unsynced.push(file);
+            }
+        }
+        let next_key = st.next_key;
+        if let Some(prev) = st.segments.back_mut() {
+            prev.max_key = next_key.saturating_sub(1);
+        }
+        st.segments.push_back(SegMeta {
+            no,
+            max_key: u64::MAX,
+            bytes: SEG_HEADER,
+            live: 0,
+            live_bytes: 0,
+        });
+        Ok(())
+    }
+
+    /// Copies the record in `st.scratch` into the current segment (starting one if it has no room):
+    /// the payload first, the header last, so that a record whose header is there is whole.
+    fn place(&self, st: &mut State) -> std::result::Result<u64, Arc<str>> {
+        if !st.pending.is_empty() {
+            self.flush_pending(st)?;
+        }
+        let len = st.scratch.len();
+        let fits = st.cur.as_ref().is_some_and(|c| c.pos + len <= c.map.len());
+        if !fits {
+            if let Err(e) = self.roll(st, len) {
+                let e: Arc<str> = format!("cannot make a log segment: {e}").into();
+                st.error = Some(e.clone());
+                return Err(e);
+            }
+            st.error = None;
+        }
+        let State { cur, scratch, .. } = st;
+        let cur = cur.as_mut().expect("rolled above");
+        let at = cur.pos;
+        cur.map[at + record::HEADER..at + len].copy_from_slice(&scratch[record::HEADER..]);
+        compiler_fence(Ordering::Release);
+        cur.map[at..at + record::HEADER].copy_from_slice(&scratch[..record::HEADER]);
+        cur.pos += len;
+        let no = cur.no;
+        let send_key = (scratch[record::HEADER] == record::SEND).then(|| {
+            let at = record::HEADER + 10;
+            u64::from_le_bytes(scratch[at..at + 8].try_into().unwrap())
+        });
+        st.current().bytes += len as u64;
+        st.written_lsn += len as u64;
+        if let Some(key) = send_key {
+            st.retag(key, len as u64, no);
+        }
+        Ok(st.written_lsn)
+    }
+
+    /// Writes the records that waited for room; an error leaves them waiting. `st.scratch` is
+    /// kept as it was.
+    fn flush_pending(&self, st: &mut State) -> std::result::Result<(), Arc<str>> {
+        let saved = std::mem::take(&mut st.scratch);
+        let result = self.flush_pending_records(st);
+        st.scratch = saved;
+        result
+    }
+
+    fn flush_pending_records(&self, st: &mut State) -> std::result::Result<(), Arc<str>> {
+        let pending = std::mem::take(&mut st.pending);
+        let mut off = 0;
+        while off < pending.len() {
+            let len = record::HEADER
+                + u32::from_le_bytes(pending[off..off + 4].try_into().unwrap()) as usize;
+            st.scratch.clear();
+            st.scratch.extend_from_slice(&pending[off..off + len]);
+            // `pending` is empty now, so `place` goes straight to the segment.
+            if let Err(e) = self.place(st) {
+                st.pending = pending[off..].to_vec();
+                return Err(e);
+            }
+            off += len;
+        }
+        Ok(())
+    }
+
+    /// Places the record in `st.scratch`, or keeps it for later if there is no room on disk: for
+    /// records nobody waits for.
+    fn place_lazy(&self, st: &mut State) {
+        if self.place(st).is_err() {
+            let State {
+                pending, scratch, ..
+            } = st;
+            pending.extend_from_slice(scratch);
+        }
+    }
+
+    /// Encodes a message's `SEND` record into `st.scratch`; placing it counts the message as live
+    /// in the segment it lands in.
+    fn add(st: &mut State, queue: u64, data: &MessageData, visible_at: u64, acked: bool) {
+        st.scratch.clear();
+        record::put_send(&mut st.scratch, queue, data, visible_at, acked);
+    }
+
+    /// Waits until everything up to `lsn` is synced; whoever finds no sync in progress runs one
+    /// for everything written so far.
+    fn sync_to(&self, lsn: u64) -> std::result::Result<(), Arc<str>> {
+        let mut st = self.state.lock();
+        loop {
+            if let Some(e) = st.failed_at(lsn) {
+                return Err(e);
+            }
+            if st.synced_lsn >= lsn {
+                return Ok(());
+            }
+            if st.syncing {
+                self.progress.wait(&mut st);
+                continue;
+            }
+            st.syncing = true;
+            let target = st.written_lsn;
+            let from = st.synced_lsn;
+            let mut files = std::mem::take(&mut st.unsynced);
+            if let Some(cur) = &st.cur {
+                files.push(cur.file.clone());
+            }
+            let result = MutexGuard::unlocked(&mut st, || {
+                files
+                    .iter()
+                    .try_for_each(|f| self.fault(IoOp::Sync).and_then(|()| f.sync_data()))
+            });
+            match result {
+                Ok(()) => {
+                    st.synced_lsn = st.synced_lsn.max(target);
+                    if st.pending.is_empty() {
+                        st.error = None;
+                    }
+                }
+                Err(e) => {
+                    // A failed fsync is not retried on the same file: what the kernel dropped is
+                    // gone. Later records go to a new segment.
+                    let e: Arc<str> = format!("fdatasync failed: {e}").into();
+                    st.failures.push_back((from, target, e.clone()));
+                    while st.failures.len() > 256 {
+                        st.failures.pop_front();
+                    }
+                    st.synced_lsn = st.synced_lsn.max(target);
+                    st.error = Some(e);
+                    if let Some(cur) = st.cur.take() {
+                        let Mapped { file, map, pos, .. } = cur;
+                        drop(map);
+                        let _ = file.set_len(pos as u64);
+                    }
+                }
+            }
+            st.syncing = false;
+            self.progress.notify_all();
+        }
+    }
+
+    /// Logs a producer's sends: once this returns they are in the page cache (they survive the
+    /// process being killed), and with `fsync = always` on disk. On failure nothing of them stays
+    /// in the log's index: the caller must not enqueue them.
+    ///
+    /// # Errors
+    /// `ServiceUnavailable` with the I/O error when no segment could be made or the sync failed,
+    /// or after close.
+    pub fn send(&self, queue: u64, batch: &[(MessageData, u64)]) -> Result<()> {
+        let mut st = self.state.lock();
+        if st.closed || st.stop {
+            return Err(closed_error());
+        }
+        let mut lsn = st.written_lsn;
+        let mut failed = None;
+        let mut placed = 0;
+        for (data, visible_at) in batch {
+            let key = st.next_key;
+            st.next_key += 1;
+            data.header().set_key(key);
+            st.index.insert(
+                key,
+                Entry {
+                    queue,
+                    data: data.clone(),
+                },
+            );
+            Self::add(&mut st, queue, data, *visible_at, true);
+            match self.place(&mut st) {
+                Ok(l) => {
+                    lsn = l;
+                    placed += 1;
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(st);
+        if failed.is_none() && self.config.fsync == FsyncMode::Always {
+            failed = self.sync_to(lsn).err();
+        }
+        let Some(e) = failed else {
+            return Ok(());
+        };
+        // A record already in the log (a batch cut short, a failed sync) gets a delete after it,
+        // so that the message does not appear after a restart.
+        let mut st = self.state.lock();
+        let mut dropped = Vec::new();
+        for (i, (d, _)) in batch.iter().enumerate() {
+            let key = d.header().key();
+            if let Some(entry) = st.remove(key) {
+                dropped.push(entry);
+                if i < placed {
+                    st.scratch.clear();
+                    record::put_delete(&mut st.scratch, key);
+                    self.place_lazy(&mut st);
+                }
+            }
+        }
+        drop(st);
+        drop(dropped);
+        Err(storage_error(&e))
+    }
+
     /// Logs a message moved into a queue (dead-letter moves, redrives). Not waited for.
     pub fn moved(&self, queue: u64, data: &MessageData) {
-        let seg_bytes = self.config.segment_bytes;
         let mut st = self.state.lock();
         if st.closed {
             return;
@@ -541,12 +701,12 @@ impl Shared {
                 data: data.clone(),
             },
         );
-        st.add(queue, data, 0, false, seg_bytes);
+        Self::add(&mut st, queue, data, 0, false);
+        self.place_lazy(&mut st);
     }
 
     /// Logs receives: (message, its receive count now). Not waited for.
     pub fn received<'a>(&self, items: impl Iterator<Item = (&'a MessageData, u32)>) {
-        let seg_bytes = self.config.segment_bytes;
         let mut st = self.state.lock();
         if st.closed {
             return;
@@ -557,17 +717,15 @@ impl Shared {
                 continue;
             }
             data.header().set_logged_receives(count);
-            let len = record::HEADER + 17;
-            st.room(len, seg_bytes);
-            let word = data.header().receive_word();
-            st.push(len, |b| record::put_receive(b, key, word));
+            st.scratch.clear();
+            record::put_receive(&mut st.scratch, key, data.header().receive_word());
+            self.place_lazy(&mut st);
         }
     }
 
     /// Logs that a message is gone (deleted, expired, purged, moved away). Not waited for.
     pub fn deleted(&self, data: &MessageData) {
         let key = data.header().key();
-        let seg_bytes = self.config.segment_bytes;
         let gone = {
             let mut st = self.state.lock();
             if st.closed {
@@ -575,9 +733,9 @@ impl Shared {
             }
             let gone = st.remove(key);
             if gone.is_some() {
-                let len = record::HEADER + 9;
-                st.room(len, seg_bytes);
-                st.push(len, |b| record::put_delete(b, key));
+                st.scratch.clear();
+                record::put_delete(&mut st.scratch, key);
+                self.place_lazy(&mut st);
             }
             gone
         };
@@ -597,9 +755,6 @@ impl Shared {
         let mut dropped = Vec::new();
         loop {
             let (keys, next) = st.index.keys(from, u64::MAX, 4096);
-            if keys.is_empty() && next == u64::MAX {
-                break;
-            }
             for key in keys {
                 let e = st.index.get(key).expect("listed keys are live");
                 if !keep(e, delayed.get(&key).copied().unwrap_or(0)) {
@@ -612,10 +767,10 @@ impl Shared {
             from = next;
         }
         for key in dropped {
-            let len = record::HEADER + 9;
             st.remove(key);
-            st.room(len, self.config.segment_bytes);
-            st.push(len, |b| record::put_delete(b, key));
+            st.scratch.clear();
+            record::put_delete(&mut st.scratch, key);
+            self.place_lazy(&mut st);
         }
     }
 
@@ -630,216 +785,9 @@ impl Shared {
         }
     }
 
-    /// Writes everything pending up to `lsn`; with `sync`, fdatasyncs it too. Whoever calls this when
-    /// no write is in progress writes every pending chunk; others wait for that write.
-    fn drive(&self, lsn: u64, sync: bool) -> std::result::Result<(), Arc<str>> {
-        let mut st = self.state.lock();
-        loop {
-            if let Some(e) = st.failed_at(lsn) {
-                return Err(e);
-            }
-            if st.written_lsn >= lsn && (!sync || st.synced_lsn >= lsn) {
-                return Ok(());
-            }
-            if st.writing {
-                self.progress.wait(&mut st);
-                continue;
-            }
-            st.writing = true;
-            let chunks: Vec<Chunk> = st.chunks.drain(..).collect();
-            let end = chunks
-                .last()
-                .map_or(st.written_lsn, |c| c.end)
-                .max(st.written_lsn);
-            let synced_before = st.synced_lsn;
-            let do_sync = sync || self.config.fsync == FsyncMode::Always;
-            let out = MutexGuard::unlocked(&mut st, || self.write_group(&chunks, do_sync));
-            self.settle(&mut st, out, end, synced_before);
-            st.writing = false;
-            self.progress.notify_all();
-        }
-    }
-
-    fn settle(&self, st: &mut State, out: Outcome, end: u64, synced_before: u64) {
-        st.written_lsn = st.written_lsn.max(end);
-        let Some((start, kind, e)) = out.failed else {
-            if out.synced {
-                st.synced_lsn = st.synced_lsn.max(end);
-            }
-            st.error = None;
-            return;
-        };
-        let from = if kind == Failed::Sync {
-            synced_before
-        } else {
-            start
-        };
-        st.failures.push_back((from, end, e.clone()));
-        while st.failures.len() > 256 {
-            st.failures.pop_front();
-        }
-        st.error = Some(e);
-        if out.broken {
-            st.roll();
-        }
-        // What was not written goes first, into the current segment, before what was appended
-        // meanwhile; every pending chunk goes to the current segment.
-        let (seg, first_key) = {
-            let cur = st.current();
-            (cur.no, cur.first_key)
-        };
-        for mut c in out.retained.into_iter().rev() {
-            if !c.buf.is_empty() {
-                c.seg = seg;
-                c.first_key = first_key;
-                st.chunks.push_front(c);
-            }
-        }
-        for c in st.chunks.iter_mut() {
-            if c.seg < seg {
-                c.seg = seg;
-                c.first_key = first_key;
-            }
-        }
-    }
-
-    fn fault(&self, op: IoOp) -> io::Result<()> {
-        match &self.config.faults {
-            Some(f) => f(op),
-            None => Ok(()),
-        }
-    }
-
-    fn open_segment(&self, no: u64, first_key: u64) -> io::Result<Open> {
-        let path = segment_path(&self.dir, no);
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .read(true)
-            .open(&path)?;
-        let mut len = file.metadata()?.len();
-        if len < SEG_HEADER {
-            // New, or a header cut short by an earlier failure.
-            file.set_len(0)?;
-            self.fault(IoOp::Write)?;
-            let mut header = Vec::with_capacity(SEG_HEADER as usize);
-            header.extend_from_slice(MAGIC);
-            header.extend_from_slice(&no.to_le_bytes());
-            header.extend_from_slice(&first_key.to_le_bytes());
-            if let Err(e) = (&file).write_all(&header) {
-                let _ = file.set_len(0);
-                return Err(e);
-            }
-            len = SEG_HEADER;
-            if self.config.fsync != FsyncMode::Never {
-                self.fault(IoOp::Sync)?;
-                file.sync_data()?;
-                super::meta::sync_dir(&self.dir)?;
-            }
-        }
-        Ok(Open {
-            seg: no,
-            file: Arc::new(file),
-            len,
-        })
-    }
-
-    fn write_group(&self, chunks: &[Chunk], sync: bool) -> Outcome {
-        let mut file = self.file.lock();
-        let mut out = Outcome::default();
-        for (i, c) in chunks.iter().enumerate() {
-            if let Err(e) = self.write_chunk(&mut file, c, &mut out.broken) {
-                out.failed = Some((c.start, Failed::Write, e.to_string().into()));
-                out.retained = chunks[i..].iter().map(Chunk::lazy_part).collect();
-                return out;
-            }
-        }
-        if sync
-            && let Some(open) = file.as_ref()
-            && let Err(e) = self.fault(IoOp::Sync).and_then(|()| open.file.sync_data())
-        {
-            // A failed fsync is not retried on the same file: what the kernel dropped is gone.
-            *file = None;
-            out.broken = true;
-            out.failed = Some((0, Failed::Sync, format!("fdatasync failed: {e}").into()));
-            return out;
-        }
-        out.synced = sync;
-        out
-    }
-
-    fn write_chunk(&self, file: &mut Option<Open>, c: &Chunk, broken: &mut bool) -> io::Result<()> {
-        if file.as_ref().is_none_or(|f| f.seg < c.seg) {
-            if let Some(old) = file.take()
-                && self.config.fsync != FsyncMode::Never
-                && let Err(e) = self.fault(IoOp::Sync).and_then(|()| old.file.sync_data())
-            {
-                *broken = true;
-                return Err(e);
-            }
-            *file = Some(self.open_segment(c.seg, c.first_key)?);
-        }
-        let open = file.as_mut().expect("opened above");
-        let result = self
-            .fault(IoOp::Write)
-            .and_then(|()| (&*open.file).write_all(&c.buf));
-        if let Err(e) = result {
-            // Cut off whatever part of the chunk reached the file, so that the next write follows
-            // the last whole record; if even that fails, the segment takes no more writes.
-            if open.file.set_len(open.len).is_err() {
-                *file = None;
-                *broken = true;
-            }
-            return Err(e);
-        }
-        open.len += c.buf.len() as u64;
-        Ok(())
-    }
-
-    /// The background fdatasync of `fsync = interval`: syncs the open segment without holding up
-    /// writers.
-    fn sync_now(&self) {
-        let (lsn, file) = {
-            let st = self.state.lock();
-            if st.synced_lsn >= st.written_lsn || st.writing {
-                return;
-            }
-            let Some(open) = self
-                .file
-                .try_lock()
-                .and_then(|f| f.as_ref().map(|o| o.file.clone()))
-            else {
-                return;
-            };
-            (st.written_lsn, open)
-        };
-        let result = self.fault(IoOp::Sync).and_then(|()| file.sync_data());
-        let mut st = self.state.lock();
-        match result {
-            Ok(()) => st.synced_lsn = st.synced_lsn.max(lsn),
-            Err(e) => {
-                let mut f = self.file.lock();
-                if f.as_ref().is_some_and(|o| Arc::ptr_eq(&o.file, &file)) {
-                    *f = None;
-                }
-                drop(f);
-                st.error = Some(format!("fdatasync failed: {e}").into());
-                st.roll();
-                let (seg, first_key) = {
-                    let cur = st.current();
-                    (cur.no, cur.first_key)
-                };
-                for c in st.chunks.iter_mut() {
-                    c.seg = seg;
-                    c.first_key = first_key;
-                }
-            }
-        }
-    }
-
     fn background(&self) {
         loop {
-            {
+            let lsn = {
                 let mut st = self.state.lock();
                 if st.stop {
                     return;
@@ -848,11 +796,13 @@ impl Shared {
                 if st.stop {
                     return;
                 }
-            }
-            let lsn = self.state.lock().next_lsn;
-            let _ = self.drive(lsn, false);
+                if !st.pending.is_empty() && self.flush_pending(&mut st).is_ok() {
+                    st.error = None;
+                }
+                st.written_lsn
+            };
             if self.config.fsync == FsyncMode::Interval {
-                self.sync_now();
+                let _ = self.sync_to(lsn);
             }
             self.compact();
         }
@@ -865,15 +815,12 @@ impl Shared {
         loop {
             let (front_no, max_key) = {
                 let mut st = self.state.lock();
-                if st.segments.len() < 2 || st.stop {
+                if st.segments.len() < 2 || st.stop || !st.pending.is_empty() {
                     return;
                 }
                 let front = st.segments.front().expect("two segments");
                 let (no, live, max_key) = (front.no, front.live, front.max_key);
                 if live == 0 {
-                    if st.chunks.iter().any(|c| c.seg == no) || st.writing {
-                        return;
-                    }
                     st.segments.pop_front();
                     drop(st);
                     match fs::remove_file(segment_path(&self.dir, no)) {
@@ -906,13 +853,19 @@ impl Shared {
                         continue;
                     }
                     let (queue, data) = (e.queue, e.data.clone());
-                    let len = record::send_len(&data) as u64;
-                    if let Some(s) = st.seg_mut(tag) {
-                        s.live -= 1;
-                        s.live_bytes -= len;
+                    Self::add(&mut st, queue, &data, 0, false);
+                    match self.place(&mut st) {
+                        Ok(l) => last = l,
+                        Err(_) => {
+                            // No room: the copy waits with the other pending records, and the
+                            // segment stays until it is written.
+                            let State {
+                                pending, scratch, ..
+                            } = &mut *st;
+                            pending.extend_from_slice(scratch);
+                            return;
+                        }
                     }
-                    st.live_bytes -= len;
-                    last = st.add(queue, &data, 0, false, seg_bytes);
                 }
                 drop(st);
                 if next > max_key {
@@ -920,11 +873,8 @@ impl Shared {
                 }
                 from = next;
             }
-            if last > 0
-                && self
-                    .drive(last, self.config.fsync != FsyncMode::Never)
-                    .is_err()
-            {
+            // The copies must be on disk before the segment they replace goes.
+            if last > 0 && self.config.fsync != FsyncMode::Never && self.sync_to(last).is_err() {
                 return;
             }
         }

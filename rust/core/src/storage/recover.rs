@@ -87,15 +87,39 @@ pub(crate) fn replay(dir: &Path, skip_corrupt: bool, now: u64) -> Result<Replaye
         next_key = next_key.max(first_key);
         let mut seg = SegMeta {
             no,
-            first_key,
             max_key: first_key.saturating_sub(1),
             bytes: bytes.len() as u64,
             live: 0,
             live_bytes: 0,
         };
         let mut off = SEG_HEADER as usize;
+        let mut end = None;
         while off < bytes.len() {
             let rest = &bytes[off..];
+            if rest.len() < record::HEADER || rest[..record::HEADER].iter().all(|&b| b == 0) {
+                // The end of the records: the rest of a preallocated segment is zeros, but for
+                // the payload of a record cut short before its header was written.
+                let window = record::HEADER + record::MAX_PAYLOAD;
+                if rest.len() > window && rest[window..].iter().any(|&b| b != 0) {
+                    if !skip_corrupt {
+                        return Err(OpenError::Corrupt {
+                            path,
+                            offset: off as u64,
+                            reason: "data after the end of the records".into(),
+                        });
+                    }
+                    report.skipped.push((
+                        path.clone(),
+                        off as u64,
+                        rest.len() as u64,
+                        "data after the end of the records".into(),
+                    ));
+                } else if rest.iter().any(|&b| b != 0) {
+                    report.truncated.push((path.clone(), off as u64));
+                }
+                end = Some(off);
+                break;
+            }
             match record::read(rest) {
                 Read::Record(r, n) => {
                     report.records += 1;
@@ -104,7 +128,6 @@ pub(crate) fn replay(dir: &Path, skip_corrupt: bool, now: u64) -> Result<Replaye
                             queue,
                             visible_at,
                             data,
-                            ..
                         } => {
                             let key = data.header().key();
                             data.header().set_segment_tag(no as u16);
@@ -130,19 +153,17 @@ pub(crate) fn replay(dir: &Path, skip_corrupt: bool, now: u64) -> Result<Replaye
                     off += n;
                 }
                 Read::Torn => {
-                    truncate(&path, off as u64)?;
-                    seg.bytes = off as u64;
                     report.truncated.push((path.clone(), off as u64));
+                    end = Some(off);
                     break;
                 }
                 Read::Bad(reason) => {
                     let claimed = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
-                    let last_record = record::HEADER + claimed == rest.len();
-                    if last_record || rest.iter().all(|&b| b == 0) {
-                        // The last write, cut short (or zero-filled) by a power loss.
-                        truncate(&path, off as u64)?;
-                        seg.bytes = off as u64;
+                    let after = (record::HEADER + claimed).min(rest.len());
+                    if claimed <= record::MAX_PAYLOAD && rest[after..].iter().all(|&b| b == 0) {
+                        // The last record, cut short by a power loss (pages of it not written).
                         report.truncated.push((path.clone(), off as u64));
+                        end = Some(off);
                         break;
                     }
                     if !skip_corrupt {
@@ -159,6 +180,11 @@ pub(crate) fn replay(dir: &Path, skip_corrupt: bool, now: u64) -> Result<Replaye
                     off = next;
                 }
             }
+        }
+        if let Some(end) = end {
+            // Cut off the torn record or the unused, preallocated rest of the segment.
+            truncate(&path, end as u64)?;
+            seg.bytes = end as u64;
         }
         report.bytes += seg.bytes;
         segments.push_back(seg);

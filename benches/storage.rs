@@ -1,0 +1,215 @@
+//! Durable storage benchmarks: send throughput with each fsync mode against memory in the same run,
+//! group commit under 64 concurrent senders, recovery speed, and resident memory after a restart.
+//! Prints numbers and checks its own results (every message sent comes back after the restart); it
+//! never fails on speed.
+//!
+//!     cargo bench -p sqsfast-core --bench storage
+//!
+//! Environment: `SQSFAST_BENCH_MESSAGES` (sends per mode, default 2 000 000), `SQSFAST_BENCH_SIZE`
+//! (body bytes, 256), `SQSFAST_BENCH_RECOVER` (messages for the restart test, default 10 000 000;
+//! 0 skips it), `SQSFAST_BENCH_DIR` (where data directories go; default the system temp dir, which
+//! should be a real disk for the fsync numbers to mean anything).
+
+use sqsfast_core::{
+    Broker, BrokerConfig, FsyncMode, Queue, ReceiveOptions, SendMessage, StorageConfig,
+};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn base_dir() -> PathBuf {
+    std::env::var_os("SQSFAST_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from)
+}
+
+fn fresh(name: &str) -> PathBuf {
+    let dir = base_dir().join(format!("sqsfast-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn open(dir: Option<&Path>, fsync: FsyncMode) -> Broker {
+    match dir {
+        None => Broker::default(),
+        Some(d) => {
+            let storage = StorageConfig {
+                fsync,
+                ..StorageConfig::new(d)
+            };
+            Broker::open(BrokerConfig::default(), storage)
+                .expect("open")
+                .0
+        }
+    }
+}
+
+/// `threads` threads each send `per_thread` messages in batches of `batch`; returns msg/s.
+fn sends(q: &Queue, threads: usize, per_thread: usize, batch: usize, body: &[u8]) -> f64 {
+    let ids: Vec<String> = (0..batch).map(|i| i.to_string()).collect();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..per_thread / batch {
+                    if batch == 1 {
+                        q.send(SendMessage::new(body)).expect("send");
+                    } else {
+                        let entries = ids
+                            .iter()
+                            .map(|id| (id.clone(), SendMessage::new(body)))
+                            .collect();
+                        for (_, r) in q.send_batch(entries, batch).expect("send batch") {
+                            r.expect("send entry");
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let rate = (threads * (per_thread / batch) * batch) as f64 / start.elapsed().as_secs_f64();
+    assert_eq!(
+        q.counts().visible as usize,
+        threads * (per_thread / batch) * batch,
+        "every send is in the queue"
+    );
+    rate
+}
+
+fn mode_run(
+    name: &str,
+    fsync: Option<FsyncMode>,
+    threads: usize,
+    n: usize,
+    batch: usize,
+    body: &[u8],
+) -> f64 {
+    let dir = fsync.map(|_| fresh(name));
+    let b = open(dir.as_deref(), fsync.unwrap_or_default());
+    let q = b.create_queue("bench", &[], &[]).unwrap();
+    let rate = sends(&q, threads, n / threads, batch, body);
+    b.close();
+    drop(q);
+    drop(b);
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    rate
+}
+
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn recovery(n: usize, body: &[u8]) {
+    let dir = fresh("recover");
+    {
+        let b = open(Some(&dir), FsyncMode::Never);
+        let q = b.create_queue("bench", &[], &[]).unwrap();
+        sends(&q, 2, n / 2, 100, body);
+        b.close();
+    }
+    let log_bytes: u64 = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    let rss_before = rss_bytes();
+    let start = Instant::now();
+    let (b, report) =
+        Broker::open(BrokerConfig::default(), StorageConfig::new(&dir)).expect("reopen");
+    let ready = start.elapsed();
+    let q = b.queue("bench").unwrap();
+    assert_eq!(
+        report.messages as usize,
+        n / 200 * 200,
+        "every message is back"
+    );
+    assert_eq!(q.counts().visible as usize, n / 200 * 200);
+    println!(
+        "restart with {} messages queued ({:.1} GB of log): ready in {:.2} s; replay {:.2} M records/s over {:.2} s; RSS +{:.0} MB ({:.0} bytes/message)",
+        report.messages,
+        log_bytes as f64 / 1e9,
+        ready.as_secs_f64(),
+        report.records as f64 / report.elapsed.as_secs_f64() / 1e6,
+        report.elapsed.as_secs_f64(),
+        (rss_bytes().saturating_sub(rss_before)) as f64 / 1e6,
+        (rss_bytes().saturating_sub(rss_before)) as f64 / report.messages as f64,
+    );
+    // Everything received and deleted once: each message's content came back whole.
+    let opts = ReceiveOptions {
+        max_messages: 1000,
+        max_batch: 1000,
+        visibility_timeout: Some(600),
+        ..Default::default()
+    };
+    let mut seen = 0;
+    loop {
+        let got = q.receive(&opts).unwrap();
+        if got.is_empty() {
+            break;
+        }
+        for m in &got {
+            assert_eq!(m.body(), body);
+            q.delete(m.handle()).unwrap();
+        }
+        seen += got.len();
+    }
+    assert_eq!(seen, report.messages as usize);
+    b.close();
+    drop(q);
+    drop(b);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let n = env("SQSFAST_BENCH_MESSAGES", 2_000_000);
+    let size = env("SQSFAST_BENCH_SIZE", 256);
+    let body = vec![b'x'; size];
+    println!(
+        "sqsfast storage benchmarks ({size}-byte bodies, {} cores, data in {})",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        base_dir().display()
+    );
+    for (threads, batch) in [(1, 10), (2, 10), (2, 100)] {
+        let memory = mode_run("memory", None, threads, n, batch, &body);
+        print!(
+            "send, {threads} thread(s), batches of {batch:>3}: memory {:>9.0} msg/s",
+            memory
+        );
+        for (name, mode) in [
+            ("never", FsyncMode::Never),
+            ("interval", FsyncMode::Interval),
+            ("always", FsyncMode::Always),
+        ] {
+            let rate = mode_run(name, Some(mode), threads, n, batch, &body);
+            print!(" | {name} {rate:>9.0} ({:>3.0}%)", 100.0 * rate / memory);
+        }
+        println!();
+    }
+    // Group commit: 64 threads each sending one message at a time.
+    let per = (n / 20).max(6400);
+    let memory = mode_run("memory", None, 64, per, 1, &body);
+    let always = mode_run("always64", Some(FsyncMode::Always), 64, per, 1, &body);
+    let interval = mode_run("interval64", Some(FsyncMode::Interval), 64, per, 1, &body);
+    println!(
+        "single sends, 64 threads: memory {memory:.0} msg/s | interval {interval:.0} ({:.0}%) | always {always:.0} ({:.0}%)",
+        100.0 * interval / memory,
+        100.0 * always / memory
+    );
+    let recover = env("SQSFAST_BENCH_RECOVER", 10_000_000);
+    if recover > 0 {
+        recovery(recover, &body);
+    }
+}

@@ -34,6 +34,12 @@ pub(crate) fn segment_path(dir: &Path, no: u64) -> PathBuf {
     dir.join(format!("{no:016x}.log"))
 }
 
+/// A segment made ahead of time: renamed to its `.log` name when it becomes current, so that it
+/// never stands for a segment that a roll made meanwhile.
+pub(crate) fn spare_path(dir: &Path, no: u64) -> PathBuf {
+    dir.join(format!("{no:016x}.spare"))
+}
+
 /// A live message in the log: its queue and its data (shared with the queue's slot).
 pub(crate) struct Entry {
     pub queue: u64,
@@ -163,12 +169,29 @@ struct Mapped {
     file: Arc<File>,
     map: MmapMut,
     pos: usize,
+    /// Its pages have been made writable ahead of the records (see [`populate`]).
+    populated: bool,
+}
+
+/// Faults in, writable, the pages of a mapped range without changing them, so that copying records
+/// into it later takes no page faults (on a preallocated file each first write to a page is a
+/// fault that also converts the file system's unwritten extent). Harmless if the range was unmapped
+/// meanwhile; a no-op on kernels without `MADV_POPULATE_WRITE` (before 5.14).
+fn populate(ptr: usize, len: usize) {
+    // SAFETY: madvise never changes the contents of memory; on an address range that is no longer
+    // mapped it fails with ENOMEM.
+    unsafe {
+        libc::madvise(ptr as *mut libc::c_void, len, libc::MADV_POPULATE_WRITE);
+    }
 }
 
 struct State {
     /// The segment being written; `None` before the first record, or after a failed sync (the
     /// next record starts a new segment).
     cur: Option<Mapped>,
+    /// The next segment, made and populated ahead by the background thread (its header is written
+    /// when it becomes current).
+    spare: Option<Mapped>,
     /// Files written since their last fdatasync (the current one is always a candidate).
     unsynced: Vec<Arc<File>>,
     /// Records that found no room (no segment could be made: a full disk), in order, written
@@ -323,6 +346,7 @@ impl Log {
         let live_bytes = segments.iter().map(|s| s.live_bytes).sum();
         let state = State {
             cur: None,
+            spare: None,
             unsynced: Vec::new(),
             pending: Vec::new(),
             written_lsn: 0,
@@ -382,7 +406,11 @@ impl Log {
             drop(map);
             let _ = file.set_len(pos as u64);
         }
+        let spare = st.spare.take();
         drop(st);
+        if let Some(spare) = spare {
+            self.discard(spare);
+        }
         *self.lock.lock() = None;
     }
 }
@@ -410,10 +438,14 @@ impl Shared {
         }
     }
 
-    /// Makes segment `no`: a preallocated file of `capacity` bytes with its header, mapped.
-    fn make_segment(&self, no: u64, first_key: u64, capacity: u64) -> io::Result<Mapped> {
+    /// Makes segment `no`: a preallocated file of `capacity` bytes, mapped; with a header unless
+    /// `first_key` is `None` (a spare, whose header is written when it is used).
+    fn make_segment(&self, no: u64, first_key: Option<u64>, capacity: u64) -> io::Result<Mapped> {
         self.fault(IoOp::Write)?;
-        let path = segment_path(&self.dir, no);
+        let path = match first_key {
+            Some(_) => segment_path(&self.dir, no),
+            None => spare_path(&self.dir, no),
+        };
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -429,9 +461,9 @@ impl Shared {
             // SAFETY: the file is this process's (the directory is locked) and is never truncated
             // while mapped; other processes do not write it.
             let mut map = unsafe { MmapMut::map_mut(&file)? };
-            map[..8].copy_from_slice(MAGIC);
-            map[8..16].copy_from_slice(&no.to_le_bytes());
-            map[16..24].copy_from_slice(&first_key.to_le_bytes());
+            if let Some(first_key) = first_key {
+                write_header(&mut map, no, first_key);
+            }
             if self.config.fsync != FsyncMode::Never {
                 super::meta::sync_dir(&self.dir)?;
             }
@@ -443,6 +475,7 @@ impl Shared {
                 file: Arc::new(file),
                 map,
                 pos: SEG_HEADER as usize,
+                populated: false,
             }),
             Err(e) => {
                 drop(file);
@@ -459,7 +492,22 @@ impl Shared {
             no += 1;
         }
         let capacity = self.config.segment_bytes.max(SEG_HEADER + len as u64);
-        let mapped = self.make_segment(no, st.next_key, capacity)?;
+        let mapped = match st.spare.take() {
+            Some(mut spare)
+                if spare.no == no
+                    && spare.map.len() as u64 >= capacity
+                    && self.adopt(no).is_ok() =>
+            {
+                write_header(&mut spare.map, no, st.next_key);
+                spare
+            }
+            other => {
+                if let Some(stale) = other {
+                    self.discard(stale);
+                }
+                self.make_segment(no, Some(st.next_key), capacity)?
+            }
+        };
         if let Some(old) = st.cur.replace(mapped) {
             // The rest of a preallocated segment is given back; its records are kept.
             let Mapped { file, map, pos, .. } = old;
@@ -481,6 +529,68 @@ impl Shared {
             live_bytes: 0,
         });
         Ok(())
+    }
+
+    /// Gives the spare segment `no` its `.log` name.
+    fn adopt(&self, no: u64) -> io::Result<()> {
+        fs::rename(spare_path(&self.dir, no), segment_path(&self.dir, no))?;
+        if self.config.fsync != FsyncMode::Never {
+            super::meta::sync_dir(&self.dir)?;
+        }
+        Ok(())
+    }
+
+    /// Removes a spare segment that was never used.
+    fn discard(&self, spare: Mapped) {
+        let no = spare.no;
+        drop(spare);
+        let _ = fs::remove_file(spare_path(&self.dir, no));
+    }
+
+    /// The background thread's share of writing: makes the next segment ahead of time and faults in
+    /// the pages of the current one, so that neither happens while a producer waits.
+    fn prepare(&self) {
+        let (no, current) = {
+            let mut st = self.state.lock();
+            if st.stop || st.closed {
+                return;
+            }
+            let current = match st.cur.as_mut() {
+                Some(c) if !c.populated => {
+                    c.populated = true;
+                    Some((c.map.as_ptr() as usize + c.pos, c.map.len() - c.pos))
+                }
+                _ => None,
+            };
+            let no = match (&st.cur, &st.spare) {
+                (Some(c), None) => {
+                    let mut no = c.no + 1;
+                    if no as u16 == UNPLACED {
+                        no += 1;
+                    }
+                    Some(no)
+                }
+                _ => None,
+            };
+            (no, current)
+        };
+        if let Some((ptr, len)) = current {
+            populate(ptr, len);
+        }
+        let Some(no) = no else { return };
+        let Ok(mut spare) = self.make_segment(no, None, self.config.segment_bytes) else {
+            return; // a full disk: the next roll will say so
+        };
+        populate(spare.map.as_ptr() as usize, spare.map.len());
+        spare.populated = true;
+        let mut st = self.state.lock();
+        let wanted = !st.stop && st.spare.is_none() && st.cur.as_ref().is_some_and(|c| c.no < no);
+        if wanted {
+            st.spare = Some(spare);
+        } else {
+            drop(st);
+            self.discard(spare);
+        }
     }
 
     /// Copies the record in `st.scratch` into the current segment (starting one if it has no room):
@@ -804,6 +914,7 @@ impl Shared {
             if self.config.fsync == FsyncMode::Interval {
                 let _ = self.sync_to(lsn);
             }
+            self.prepare();
             self.compact();
         }
     }
@@ -879,6 +990,12 @@ impl Shared {
             }
         }
     }
+}
+
+fn write_header(map: &mut [u8], no: u64, first_key: u64) {
+    map[..8].copy_from_slice(MAGIC);
+    map[8..16].copy_from_slice(&no.to_le_bytes());
+    map[16..24].copy_from_slice(&first_key.to_le_bytes());
 }
 
 /// Reads the header of a segment file: its number and first key.

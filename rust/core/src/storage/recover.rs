@@ -27,6 +27,12 @@ fn segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, OpenError> {
     for e in fs::read_dir(dir).map_err(|e| OpenError::io(dir, e))? {
         let e = e.map_err(|e| OpenError::io(dir, e))?;
         let name = e.file_name();
+        if name.to_str().is_some_and(|n| n.ends_with(".spare")) {
+            // A segment made ahead of time and never used.
+            let path = e.path();
+            fs::remove_file(&path).map_err(|e| OpenError::io(&path, e))?;
+            continue;
+        }
         let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".log")) else {
             continue;
         };

@@ -23,7 +23,7 @@ use std::io::{self, Read as _, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{Ordering, compiler_fence};
+use std::sync::atomic::{AtomicU64, Ordering, compiler_fence};
 use std::thread::JoinHandle;
 
 /// A segment file starts with this magic, its number and the first key it may hold.
@@ -206,7 +206,6 @@ struct State {
     error: Option<Arc<str>>,
     segments: VecDeque<SegMeta>,
     index: KeyIndex,
-    next_key: u64,
     live_bytes: u64,
     scratch: Vec<u8>,
     closed: bool,
@@ -277,6 +276,9 @@ impl State {
 pub(crate) struct Shared {
     dir: PathBuf,
     config: StorageConfig,
+    /// The next message key. Taken before a record is encoded (outside the lock), so keys are
+    /// unique but not in log order; a segment's header holds a floor for the keys after it.
+    next_key: AtomicU64,
     state: Mutex<State>,
     progress: Condvar,
     wake: Condvar,
@@ -356,7 +358,6 @@ impl Log {
             error: None,
             segments,
             index,
-            next_key,
             live_bytes,
             scratch: Vec::new(),
             closed: false,
@@ -365,6 +366,7 @@ impl Log {
         let shared = Arc::new(Shared {
             dir: config.dir.clone(),
             config,
+            next_key: AtomicU64::new(next_key),
             state: Mutex::new(state),
             progress: Condvar::new(),
             wake: Condvar::new(),
@@ -498,14 +500,14 @@ impl Shared {
                     && spare.map.len() as u64 >= capacity
                     && self.adopt(no).is_ok() =>
             {
-                write_header(&mut spare.map, no, st.next_key);
+                write_header(&mut spare.map, no, self.next_key.load(Ordering::Relaxed));
                 spare
             }
             other => {
                 if let Some(stale) = other {
                     self.discard(stale);
                 }
-                self.make_segment(no, Some(st.next_key), capacity)?
+                self.make_segment(no, Some(self.next_key.load(Ordering::Relaxed)), capacity)?
             }
         };
         if let Some(old) = st.cur.replace(mapped) {
@@ -517,7 +519,7 @@ impl Shared {
                 st.unsynced.push(file);
             }
         }
-        let next_key = st.next_key;
+        let next_key = self.next_key.load(Ordering::Relaxed);
         if let Some(prev) = st.segments.back_mut() {
             prev.max_key = next_key.saturating_sub(1);
         }
@@ -596,10 +598,19 @@ impl Shared {
     /// Copies the record in `st.scratch` into the current segment (starting one if it has no room):
     /// the payload first, the header last, so that a record whose header is there is whole.
     fn place(&self, st: &mut State) -> std::result::Result<u64, Arc<str>> {
+        let rec = std::mem::take(&mut st.scratch);
+        let result = self.place_bytes(st, &rec);
+        st.scratch = rec;
+        result
+    }
+
+    /// Copies one record into the current segment (starting one if it has no room): the payload
+    /// first, the header last, so that a record whose header is there is whole.
+    fn place_bytes(&self, st: &mut State, rec: &[u8]) -> std::result::Result<u64, Arc<str>> {
         if !st.pending.is_empty() {
             self.flush_pending(st)?;
         }
-        let len = st.scratch.len();
+        let len = rec.len();
         let fits = st.cur.as_ref().is_some_and(|c| c.pos + len <= c.map.len());
         if !fits {
             if let Err(e) = self.roll(st, len) {
@@ -609,17 +620,16 @@ impl Shared {
             }
             st.error = None;
         }
-        let State { cur, scratch, .. } = st;
-        let cur = cur.as_mut().expect("rolled above");
+        let cur = st.cur.as_mut().expect("rolled above");
         let at = cur.pos;
-        cur.map[at + record::HEADER..at + len].copy_from_slice(&scratch[record::HEADER..]);
+        cur.map[at + record::HEADER..at + len].copy_from_slice(&rec[record::HEADER..]);
         compiler_fence(Ordering::Release);
-        cur.map[at..at + record::HEADER].copy_from_slice(&scratch[..record::HEADER]);
+        cur.map[at..at + record::HEADER].copy_from_slice(&rec[..record::HEADER]);
         cur.pos += len;
         let no = cur.no;
-        let send_key = (scratch[record::HEADER] == record::SEND).then(|| {
+        let send_key = (rec[record::HEADER] == record::SEND).then(|| {
             let at = record::HEADER + 10;
-            u64::from_le_bytes(scratch[at..at + 8].try_into().unwrap())
+            u64::from_le_bytes(rec[at..at + 8].try_into().unwrap())
         });
         st.current().bytes += len as u64;
         st.written_lsn += len as u64;
@@ -738,6 +748,17 @@ impl Shared {
     /// `ServiceUnavailable` with the I/O error when no segment could be made or the sync failed,
     /// or after close.
     pub fn send(&self, queue: u64, batch: &[(MessageData, u64)]) -> Result<()> {
+        // Encoding (and the CRC) happens before the lock is taken; under it, only copies.
+        let first = self
+            .next_key
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let mut buf = Vec::with_capacity(batch.iter().map(|(d, _)| record::send_len(d)).sum());
+        let mut ends = Vec::with_capacity(batch.len());
+        for (i, (data, visible_at)) in batch.iter().enumerate() {
+            data.header().set_key(first + i as u64);
+            record::put_send(&mut buf, queue, data, *visible_at, true);
+            ends.push(buf.len());
+        }
         let mut st = self.state.lock();
         if st.closed || st.stop {
             return Err(closed_error());
@@ -745,19 +766,16 @@ impl Shared {
         let mut lsn = st.written_lsn;
         let mut failed = None;
         let mut placed = 0;
-        for (data, visible_at) in batch {
-            let key = st.next_key;
-            st.next_key += 1;
-            data.header().set_key(key);
+        let mut start = 0;
+        for ((data, _), end) in batch.iter().zip(ends) {
             st.index.insert(
-                key,
+                data.header().key(),
                 Entry {
                     queue,
                     data: data.clone(),
                 },
             );
-            Self::add(&mut st, queue, data, *visible_at, true);
-            match self.place(&mut st) {
+            match self.place_bytes(&mut st, &buf[start..end]) {
                 Ok(l) => {
                     lsn = l;
                     placed += 1;
@@ -767,6 +785,7 @@ impl Shared {
                     break;
                 }
             }
+            start = end;
         }
         drop(st);
         if failed.is_none() && self.config.fsync == FsyncMode::Always {
@@ -801,8 +820,7 @@ impl Shared {
         if st.closed {
             return;
         }
-        let key = st.next_key;
-        st.next_key += 1;
+        let key = self.next_key.fetch_add(1, Ordering::Relaxed);
         data.header().set_key(key);
         st.index.insert(
             key,

@@ -101,6 +101,57 @@ fn mode_run(
     rate
 }
 
+/// The full cycle (send a batch, receive it, delete it) on `threads` threads; returns msg/s.
+fn cycle_run(fsync: Option<FsyncMode>, threads: usize, n: usize, body: &[u8]) -> f64 {
+    let dir = fsync.map(|_| fresh("cycle"));
+    let b = open(dir.as_deref(), fsync.unwrap_or_default());
+    let q = b.create_queue("bench", &[], &[]).unwrap();
+    let opts = ReceiveOptions {
+        max_messages: 10,
+        visibility_timeout: Some(60),
+        ..Default::default()
+    };
+    let ids: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+    let start = Instant::now();
+    let received: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut received = 0;
+                    for _ in 0..n / threads / 10 {
+                        let entries = ids
+                            .iter()
+                            .map(|id| (id.clone(), SendMessage::new(body)))
+                            .collect();
+                        q.send_batch(entries, 10).expect("send batch");
+                        let got = q.receive(&opts).expect("receive");
+                        let handles = got
+                            .iter()
+                            .zip(&ids)
+                            .map(|(m, id)| (id.clone(), *m.handle()))
+                            .collect();
+                        for (_, r) in q.delete_batch(handles, 10).expect("delete") {
+                            r.expect("delete entry");
+                        }
+                        received += got.len();
+                    }
+                    received
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    let rate = received as f64 / start.elapsed().as_secs_f64();
+    assert_eq!(q.counts().in_flight, 0);
+    b.close();
+    drop(q);
+    drop(b);
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    rate
+}
+
 fn rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -182,6 +233,12 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         base_dir().display()
     );
+    // `SQSFAST_BENCH_CYCLE=1` runs only the durable full cycle on one thread (for a profiler).
+    if std::env::var_os("SQSFAST_BENCH_CYCLE").is_some() {
+        let rate = cycle_run(Some(FsyncMode::Interval), 1, n, &body);
+        println!("full cycle, interval, 1 thread: {rate:.0} msg/s");
+        return;
+    }
     for (threads, batch) in [(1, 10), (2, 10), (2, 100)] {
         let memory = mode_run("memory", None, threads, n, batch, &body);
         print!(
@@ -197,6 +254,14 @@ fn main() {
             print!(" | {name} {rate:>9.0} ({:>3.0}%)", 100.0 * rate / memory);
         }
         println!();
+    }
+    for threads in [1, 2] {
+        let memory = cycle_run(None, threads, n, &body);
+        let interval = cycle_run(Some(FsyncMode::Interval), threads, n, &body);
+        println!(
+            "full cycle (batches of 10), {threads} thread(s): memory {memory:.0} msg/s | interval {interval:.0} ({:.0}%)",
+            100.0 * interval / memory
+        );
     }
     // Group commit: 64 threads each sending one message at a time.
     let per = (n / 20).max(6400);

@@ -26,6 +26,8 @@ cargo test -p sqsfast-core --locked
 cargo test -p sqsfast-server --lib --locked
 # The gRPC front end against an in-process server on port 0.
 cargo test -p sqsfast-server --test grpc --locked
+# The load generator of `sqsfast bench`: body encoding, histograms and report, target URLs.
+cargo test -p sqsfast-bench --lib --locked
 
 step "loom models"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$root/target/loom" \

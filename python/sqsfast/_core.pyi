@@ -1,7 +1,7 @@
 """Type stubs of the extension module ``sqsfast._core``, checked against it by mypy.stubtest."""
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final, Literal, TypedDict, final, type_check_only
 
@@ -9,7 +9,7 @@ from typing_extensions import Required
 
 from sqsfast._types import AttributeValue, BatchResult
 
-__all__ = ["Broker", "Message", "Queue", "__version__", "serve"]
+__all__ = ["Broker", "Message", "Queue", "__version__", "bench", "serve"]
 
 __version__: Final[str]
 
@@ -178,8 +178,36 @@ def serve(
     grpc_port: int | None = None,
     config: str | os.PathLike[str] | None = None,
     log_level: str | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    in_memory: bool = False,
+    fsync: str | None = None,
+    fsync_interval_ms: int | None = None,
+    skip_corrupt: bool = False,
 ) -> None:
     """Run the server until SIGINT or SIGTERM (the GIL is released meanwhile).
 
     Settings come from ``config`` (a ``sqsfast.toml``), then from the arguments given.
+    """
+
+def bench(
+    target: str | object,
+    *,
+    workload: str = "steady",
+    producers: int = 4,
+    consumers: int = 4,
+    batch: int = 10,
+    size: int = 256,
+    queues: int = 1,
+    duration: float | None = 10.0,
+    messages: int | None = None,
+    rate: float | None = None,
+    wait: float = 1.0,
+    drain_timeout: float = 10.0,
+    queue_prefix: str = "sqsfast-bench",
+    progress: Callable[[dict[str, Any]], object] | None = None,
+) -> str:
+    """Run a benchmark (the GIL is released meanwhile); return its report as JSON text.
+
+    ``target``: ``"embedded"``, ``"grpc://host:port"``, ``"http://host:port"``, or a driver object
+    written in Python (see ``sqsfast._bench``). ``progress`` is called once a second.
     """

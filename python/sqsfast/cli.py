@@ -1,9 +1,11 @@
 """The ``sqsfast`` command: run the server, and manage queues and messages on one.
 
     sqsfast serve [--host H] [--grpc-port P] [--http-port P] [--config sqsfast.toml]
+                  [--data-dir DIR | --in-memory] [--fsync always|interval|never]
     sqsfast queue create|list|delete|attributes|purge ...
     sqsfast send QUEUE BODY...
     sqsfast receive QUEUE [-n N] [--wait S] [--delete]
+    sqsfast bench [--target URL] [--workload W] [--producers N] ...   (docs/bench.md)
 
 Client commands talk gRPC to ``--url`` (default ``$SQSFAST_URL`` or ``grpc://127.0.0.1:9325``) and
 print text, or JSON with ``--json``. Errors print ``error: <SQS code>: <message>`` and exit 1.
@@ -311,6 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--visibility-timeout", type=int, metavar="SECONDS")
     p.add_argument("--delete", action="store_true", help="delete what was received")
     p.set_defaults(func=_receive)
+
+    from sqsfast import _bench
+
+    _bench.add_parser(sub)
     return parser
 
 

@@ -15,6 +15,7 @@ use super::recover::Replayed;
 use super::{FsyncMode, IoOp, OpenError, StorageConfig, StorageStats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::message::MessageData;
+use crossbeam_queue::SegQueue;
 use memmap2::MmapMut;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
@@ -279,6 +280,9 @@ pub(crate) struct Shared {
     /// The next message key. Taken before a record is encoded (outside the lock), so keys are
     /// unique but not in log order; a segment's header holds a floor for the keys after it.
     next_key: AtomicU64,
+    /// Keys of messages gone, not yet taken out of the index and logged: a delete takes no lock;
+    /// whoever next holds the log lock logs them (deletes may be logged lazily).
+    deletes: SegQueue<u64>,
     state: Mutex<State>,
     progress: Condvar,
     wake: Condvar,
@@ -367,6 +371,7 @@ impl Log {
             dir: config.dir.clone(),
             config,
             next_key: AtomicU64::new(next_key),
+            deletes: SegQueue::new(),
             state: Mutex::new(state),
             progress: Condvar::new(),
             wake: Condvar::new(),
@@ -395,6 +400,7 @@ impl Log {
         let _ = thread.join();
         let lsn = {
             let mut st = self.state.lock();
+            let _gone = self.drain_deletes(&mut st);
             let _ = self.flush_pending(&mut st);
             st.written_lsn
         };
@@ -763,6 +769,7 @@ impl Shared {
         if st.closed || st.stop {
             return Err(closed_error());
         }
+        let gone = self.drain_deletes(&mut st);
         let mut lsn = st.written_lsn;
         let mut failed = None;
         let mut placed = 0;
@@ -788,6 +795,7 @@ impl Shared {
             start = end;
         }
         drop(st);
+        drop(gone);
         if failed.is_none() && self.config.fsync == FsyncMode::Always {
             failed = self.sync_to(lsn).err();
         }
@@ -851,24 +859,31 @@ impl Shared {
         }
     }
 
-    /// Logs that a message is gone (deleted, expired, purged, moved away). Not waited for.
+    /// Logs that a message is gone (deleted, expired, purged, moved away). Not waited for: the key
+    /// is queued without a lock and logged by the next holder of the log lock.
     pub fn deleted(&self, data: &MessageData) {
         let key = data.header().key();
-        let gone = {
-            let mut st = self.state.lock();
-            if st.closed {
-                return;
-            }
-            let gone = st.remove(key);
-            if gone.is_some() {
+        if key != 0 {
+            self.deletes.push(key);
+        }
+    }
+
+    /// Takes the queued deletes out of the index and logs them. Returns the messages, for the
+    /// caller to free after the lock.
+    fn drain_deletes(&self, st: &mut State) -> Vec<Entry> {
+        let mut gone = Vec::new();
+        if st.closed {
+            return gone;
+        }
+        while let Some(key) = self.deletes.pop() {
+            if let Some(e) = st.remove(key) {
+                gone.push(e);
                 st.scratch.clear();
                 record::put_delete(&mut st.scratch, key);
-                self.place_lazy(&mut st);
+                self.place_lazy(st);
             }
-            gone
-        };
-        // The message's memory is freed outside the lock.
-        drop(gone);
+        }
+        gone
     }
 
     /// Calls `keep` for each message recovered, in log order, with its delay end (0: none); drops
@@ -903,7 +918,8 @@ impl Shared {
     }
 
     pub fn stats(&self) -> StorageStats {
-        let st = self.state.lock();
+        let mut st = self.state.lock();
+        let _gone = self.drain_deletes(&mut st);
         StorageStats {
             segments: st.segments.len(),
             log_bytes: st.segments.iter().map(|s| s.bytes).sum(),
@@ -927,6 +943,7 @@ impl Shared {
                 if !st.pending.is_empty() && self.flush_pending(&mut st).is_ok() {
                     st.error = None;
                 }
+                let _gone = self.drain_deletes(&mut st);
                 st.written_lsn
             };
             if self.config.fsync == FsyncMode::Interval {
@@ -944,6 +961,7 @@ impl Shared {
         loop {
             let (front_no, max_key) = {
                 let mut st = self.state.lock();
+                let _gone = self.drain_deletes(&mut st);
                 if st.segments.len() < 2 || st.stop || !st.pending.is_empty() {
                     return;
                 }

@@ -5,6 +5,7 @@ use super::error::ApiError;
 use super::input::{self, Input, MessageAttributeValue};
 use super::move_tasks;
 use super::output::Out;
+use crate::grpc::service::message_id_text;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use sqsfast_core::message::md5_of_attributes;
@@ -175,7 +176,7 @@ const SYSTEM_ATTRIBUTES: &[&str] = &[
 fn message(m: &Received, sender_id: &str, system: &[String], user: &[String]) -> Out {
     let body = String::from_utf8_lossy(m.body());
     let mut members = vec![
-        ("MessageId", Out::Str(m.message_id().to_string())),
+        ("MessageId", Out::Str(message_id_text(m.message_id()))),
         ("ReceiptHandle", Out::Str(m.receipt_handle())),
         ("MD5OfBody", Out::Str(m.md5_of_body())),
         ("Body", Out::Str(body.into_owned())),
@@ -386,7 +387,7 @@ impl Actions<'_> {
         if let Some(md5) = sent.md5_of_attributes {
             members.push(("MD5OfMessageAttributes", Out::Str(md5)));
         }
-        members.push(("MessageId", Out::Str(sent.message_id.to_string())));
+        members.push(("MessageId", Out::Str(message_id_text(sent.message_id))));
         Ok(Out::Struct(members))
     }
 
@@ -433,7 +434,7 @@ impl Actions<'_> {
                 (None, Ok(sent)) => {
                     let mut m = vec![
                         ("Id", Out::Str(id)),
-                        ("MessageId", Out::Str(sent.message_id.to_string())),
+                        ("MessageId", Out::Str(message_id_text(sent.message_id))),
                         ("MD5OfMessageBody", Out::Str(md5)),
                     ];
                     if let Some(a) = sent.md5_of_attributes {

@@ -112,8 +112,18 @@ enum Protocol {
     Query,
 }
 
+/// A request id for each response, unique in this process and, with a random base, across
+/// processes: a version-4 UUID drawn once, with a counter in its last 48 bits. `Uuid::new_v4()` for
+/// every request would cost a `getrandom` system call each.
 fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    static BASE: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let base = *BASE.get_or_init(|| uuid::Uuid::new_v4().as_u128());
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0xffff_ffff_ffff;
+    let id = uuid::Uuid::from_u128(base ^ n as u128);
+    id.hyphenated()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        .to_owned()
 }
 
 fn respond(status: u16, content_type: &'static str, body: Vec<u8>) -> Response<Full<Bytes>> {
@@ -234,4 +244,19 @@ fn query_input<'a>(
         );
     }
     Ok((action, Input::Query(value)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_are_distinct_v4_uuids() {
+        let ids: std::collections::HashSet<String> =
+            (0..1000).map(|_| super::request_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        for id in &ids {
+            let u = uuid::Uuid::parse_str(id).expect("a UUID");
+            assert_eq!(u.get_version_num(), 4, "{id}");
+            assert_eq!(u.get_variant(), uuid::Variant::RFC4122, "{id}");
+        }
+    }
 }

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod grpc;
 pub mod http;
+pub mod net;
 
 pub use config::ServerConfig;
 

@@ -83,6 +83,7 @@ mod limit {
     //! while no call is in flight (an HTTP/2 connection always has a read pending, so the timer
     //! wakes it).
 
+    use crate::net::Coalesced;
     use parking_lot::Mutex;
     use std::future::Future;
     use std::io;
@@ -137,7 +138,7 @@ mod limit {
     }
 
     pub struct Counted {
-        io: TcpStream,
+        io: Coalesced<TcpStream>,
         calls: Arc<Calls>,
         idle_after: Option<Duration>,
         timer: Pin<Box<Sleep>>,
@@ -153,7 +154,7 @@ mod limit {
             let calls = Arc::new(Calls::default());
             calls.idle.lock().0 = Some(Instant::now());
             Self {
-                io,
+                io: Coalesced::new(io),
                 calls,
                 idle_after,
                 timer: Box::pin(tokio::time::sleep(Duration::ZERO)),

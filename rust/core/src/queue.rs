@@ -18,7 +18,7 @@ use crate::message::{
     self, Extras, MessageAttributes, MessageData, MessageId, Received, SendMessage, Sent,
 };
 use crate::slot::{Claim, Delete, Remove, SlotWord, State, Visibility, Word};
-use crate::storage::{Log, QueueMeta};
+use crate::storage::{Log, QueueMeta, SyncWait};
 use crate::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use crate::timer::{self, Kind, Wheel};
 use arc_swap::ArcSwap;
@@ -475,14 +475,27 @@ impl Queue {
     /// `InvalidMessageContents` for characters SQS does not allow, `InvalidParameterValue` for an
     /// empty or oversized message, a bad delay or bad attributes, `QueueDoesNotExist` after deletion.
     pub fn send(&self, message: SendMessage) -> Result<Sent> {
+        completed(self.send_with(message, SyncWait::Block))
+    }
+
+    /// [`Queue::send`] for a caller on an async runtime: with `fsync = always` the wait for the
+    /// log's sync is this future's, not a blocked thread's.
+    ///
+    /// # Errors
+    /// As [`Queue::send`].
+    pub async fn send_async(&self, message: SendMessage) -> Result<Sent> {
+        self.send_with(message, SyncWait::Async).await
+    }
+
+    async fn send_with(&self, message: SendMessage, wait: SyncWait) -> Result<Sent> {
         self.check_live()?;
-        let config = self.config.load();
         let now = self.now_ms();
-        let prepared = prepare(message, &config)?;
+        let prepared = prepare(message, &self.config.load())?;
         let sent = match &self.storage {
             None => self.enqueue(prepared, now),
             Some(log) => self
-                .enqueue_durable(log, vec![prepared], now)?
+                .enqueue_durable(log, vec![prepared], now, wait)
+                .await?
                 .pop()
                 .expect("one sent for one message"),
         };
@@ -500,6 +513,29 @@ impl Queue {
         &self,
         entries: Vec<(String, SendMessage)>,
         max_entries: usize,
+    ) -> Result<BatchResult<Sent>> {
+        completed(self.send_batch_with(entries, max_entries, SyncWait::Block))
+    }
+
+    /// [`Queue::send_batch`] for a caller on an async runtime: with `fsync = always` the wait for
+    /// the log's sync is this future's, not a blocked thread's.
+    ///
+    /// # Errors
+    /// As [`Queue::send_batch`].
+    pub async fn send_batch_async(
+        &self,
+        entries: Vec<(String, SendMessage)>,
+        max_entries: usize,
+    ) -> Result<BatchResult<Sent>> {
+        self.send_batch_with(entries, max_entries, SyncWait::Async)
+            .await
+    }
+
+    async fn send_batch_with(
+        &self,
+        entries: Vec<(String, SendMessage)>,
+        max_entries: usize,
+        wait: SyncWait,
     ) -> Result<BatchResult<Sent>> {
         self.check_live()?;
         check_batch(entries.iter().map(|(id, _)| id.as_str()), max_entries)?;
@@ -521,7 +557,7 @@ impl Queue {
                 ),
             ));
         }
-        let config = self.config.load();
+        let config = self.config.load_full();
         let now = self.now_ms();
         let Some(log) = &self.storage else {
             let out = entries
@@ -547,7 +583,7 @@ impl Queue {
             }
         }
         let (at, prepared): (Vec<usize>, Vec<Prepared>) = good.into_iter().unzip();
-        match self.enqueue_durable(log, prepared, now) {
+        match self.enqueue_durable(log, prepared, now, wait).await {
             Ok(sent) => {
                 for (i, s) in at.into_iter().zip(sent) {
                     out[i].1 = Ok(s);
@@ -565,14 +601,20 @@ impl Queue {
 
     /// Sends to a durable queue: the messages are logged (and, as the fsync mode says, written or
     /// synced) before any consumer can see them.
-    fn enqueue_durable(&self, log: &Log, prepared: Vec<Prepared>, now: u64) -> Result<Vec<Sent>> {
+    async fn enqueue_durable(
+        &self,
+        log: &Log,
+        prepared: Vec<Prepared>,
+        now: u64,
+        wait: SyncWait,
+    ) -> Result<Vec<Sent>> {
         let made: Vec<(MessageData, u64, Option<String>)> =
             prepared.into_iter().map(|p| make(p, now)).collect();
         let batch: Vec<(MessageData, u64)> = made
             .iter()
             .map(|(d, delay_ms, _)| (d.clone(), if *delay_ms > 0 { now + delay_ms } else { 0 }))
             .collect();
-        log.send(self.id, &batch)?;
+        log.send(self.id, &batch, wait).await?;
         drop(batch);
         Ok(made
             .into_iter()
@@ -1377,6 +1419,16 @@ fn attr_len(v: &crate::message::AttributeValue) -> usize {
 }
 
 /// A prepared message's data, its delay and the MD5 of its attributes.
+/// The result of a send future that never waits: one that blocks its thread for the log's sync
+/// ([`SyncWait::Block`]) completes on its first poll.
+fn completed<T>(send: impl Future<Output = T>) -> T {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(send).poll(&mut cx) {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => unreachable!("a blocking send does not suspend"),
+    }
+}
+
 fn make(p: Prepared, now: u64) -> (MessageData, u64, Option<String>) {
     let md5_of_attributes = message::md5_of_attributes(&p.attributes);
     let extras = (!p.attributes.is_empty()).then(|| {

@@ -416,6 +416,107 @@ fn io_failures(fsync: FsyncMode, segment_bytes: u64) {
     assert_eq!(bodies, expected);
 }
 
+/// `fsync = always` with async senders: a send waiting for its sync holds no thread (other tasks
+/// on the same thread go on, and their sends join the same sync), its message is neither
+/// acknowledged nor visible before the sync, and a failed sync fails exactly the sends it covered.
+#[test]
+fn async_sends_wait_for_their_sync_without_blocking_the_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    // The test holds back (or fails) the log's syncs.
+    let gate = Arc::new((
+        std::sync::Mutex::new((true, false)),
+        std::sync::Condvar::new(),
+    ));
+    let syncs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (g, n) = (gate.clone(), syncs.clone());
+    let storage = StorageConfig {
+        fsync: FsyncMode::Always,
+        faults: Some(Arc::new(move |op: IoOp| {
+            if op != IoOp::Sync {
+                return Ok(());
+            }
+            let (lock, cv) = &*g;
+            // Bounded, so that a send that blocked its thread fails the test instead of hanging it.
+            let (mut st, _) = cv
+                .wait_timeout_while(
+                    lock.lock().unwrap(),
+                    Duration::from_secs(20),
+                    |(held, _)| *held,
+                )
+                .unwrap();
+            n.fetch_add(1, Ordering::SeqCst);
+            if st.1 {
+                st.1 = false;
+                return Err(io::Error::other("injected fdatasync failure"));
+            }
+            Ok(())
+        })),
+        ..config(dir.path())
+    };
+    let release = |fail: bool| {
+        let (lock, cv) = &*gate;
+        *lock.lock().unwrap() = (false, fail);
+        cv.notify_all();
+    };
+    let hold = || gate.0.lock().unwrap().0 = true;
+    let b = open_with(dir.path(), storage, &clock);
+    let q = b.create_queue("q", &[], &[]).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let first = tokio::spawn({
+            let q = q.clone();
+            async move { q.send_async(SendMessage::new("a")).await }
+        });
+        tokio::task::yield_now().await; // `first` logs its record and waits for the sync
+        let second = tokio::spawn({
+            let q = q.clone();
+            async move {
+                q.send_batch_async(vec![("b".into(), SendMessage::new("b"))], 10)
+                    .await
+            }
+        });
+        tokio::task::yield_now().await;
+        // This thread is free while both wait, and neither message is visible yet.
+        assert!(!first.is_finished() && !second.is_finished());
+        assert_eq!(q.counts().visible, 0);
+        release(false);
+        first.await.unwrap().unwrap();
+        assert!(second.await.unwrap().unwrap()[0].1.is_ok());
+    });
+    assert_eq!(q.counts().visible, 2);
+    assert!(
+        syncs.load(Ordering::SeqCst) <= 2,
+        "one sync served the first send, at most one more the second"
+    );
+    // A failed sync fails the send it covered: not visible, not there after a restart.
+    hold();
+    let failed = rt.spawn({
+        let q = q.clone();
+        async move { q.send_async(SendMessage::new("lost")).await }
+    });
+    release(true);
+    let err = rt.block_on(failed).unwrap().unwrap_err();
+    assert_eq!(err.code, ErrorCode::ServiceUnavailable);
+    assert!(
+        err.message.contains("injected fdatasync failure"),
+        "{}",
+        err.message
+    );
+    assert_eq!(q.counts().visible, 2);
+    rt.block_on(q.send_async(SendMessage::new("c"))).unwrap();
+    b.close();
+    let b = open(dir.path(), &clock);
+    let mut bodies: Vec<String> = receive(&b.queue("q").unwrap(), 10, Some(0))
+        .iter()
+        .map(|r| String::from_utf8(r.body().to_vec()).unwrap())
+        .collect();
+    bodies.sort();
+    assert_eq!(bodies, ["a", "b", "c"]);
+}
+
 #[test]
 fn space_is_reclaimed_and_disk_use_follows_live_data() {
     let dir = tempfile::tempdir().unwrap();

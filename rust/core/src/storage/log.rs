@@ -25,6 +25,7 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering, compiler_fence};
+use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
 
 /// A segment file starts with this magic, its number and the first key it may hold.
@@ -202,6 +203,8 @@ struct State {
     written_lsn: u64,
     synced_lsn: u64,
     syncing: bool,
+    /// Async senders waiting for their records' sync (`fsync = always`): log position, waker.
+    sync_waiters: Vec<(u64, Waker)>,
     /// Spans whose sync failed, with the error: producers waiting for them get it.
     failures: VecDeque<(u64, u64, Arc<str>)>,
     error: Option<Arc<str>>,
@@ -286,7 +289,18 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     progress: Condvar,
     wake: Condvar,
+    /// Wakes the sync thread: an async sender waits.
+    want_sync: Condvar,
     lock: Mutex<Option<File>>,
+}
+
+/// How a send with `fsync = always` waits for its sync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncWait {
+    /// Blocks the calling thread (joining or running a group's fdatasync).
+    Block,
+    /// Awaits it: the log's sync thread runs the fdatasync and wakes the task.
+    Async,
 }
 
 /// A broker's log. Dropping it (or [`Log::close`]) syncs what was written, stops its background
@@ -294,6 +308,9 @@ pub(crate) struct Shared {
 pub(crate) struct Log {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// With `fsync = always`: the thread that syncs for async senders ([`Shared::send`] with
+    /// [`SyncWait::Async`]).
+    syncer: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl std::ops::Deref for Log {
@@ -358,6 +375,7 @@ impl Log {
             written_lsn: 0,
             synced_lsn: 0,
             syncing: false,
+            sync_waiters: Vec::new(),
             failures: VecDeque::new(),
             error: None,
             segments,
@@ -375,6 +393,7 @@ impl Log {
             state: Mutex::new(state),
             progress: Condvar::new(),
             wake: Condvar::new(),
+            want_sync: Condvar::new(),
             lock: Mutex::new(Some(lock)),
         });
         let s = shared.clone();
@@ -382,9 +401,17 @@ impl Log {
             .name("sqsfast-log".into())
             .spawn(move || s.background())
             .expect("cannot start the log thread");
+        let syncer = (shared.config.fsync == FsyncMode::Always).then(|| {
+            let s = shared.clone();
+            std::thread::Builder::new()
+                .name("sqsfast-sync".into())
+                .spawn(move || s.syncer())
+                .expect("cannot start the log's sync thread")
+        });
         Self {
             shared,
             thread: Mutex::new(Some(thread)),
+            syncer: Mutex::new(syncer),
         }
     }
 
@@ -397,7 +424,11 @@ impl Log {
         };
         self.state.lock().stop = true;
         self.wake.notify_all();
+        self.want_sync.notify_all();
         let _ = thread.join();
+        if let Some(syncer) = self.syncer.lock().take() {
+            let _ = syncer.join();
+        }
         let lsn = {
             let mut st = self.state.lock();
             let _gone = self.drain_deletes(&mut st);
@@ -743,7 +774,67 @@ impl Shared {
             }
             st.syncing = false;
             self.progress.notify_all();
+            let synced = st.synced_lsn;
+            if st.sync_waiters.iter().any(|(lsn, _)| *lsn <= synced) {
+                let (ready, waiting) = std::mem::take(&mut st.sync_waiters)
+                    .into_iter()
+                    .partition::<Vec<_>, _>(|(lsn, _)| *lsn <= synced);
+                st.sync_waiters = waiting;
+                MutexGuard::unlocked(&mut st, || ready.into_iter().for_each(|(_, w)| w.wake()));
+            }
         }
+    }
+
+    /// With `fsync = always`: syncs whenever an async sender waits for records not yet synced.
+    fn syncer(&self) {
+        let mut st = self.state.lock();
+        loop {
+            if st.stop {
+                return; // close() syncs the rest, which wakes whoever still waits
+            }
+            let synced = st.synced_lsn;
+            match st.sync_waiters.iter().map(|(lsn, _)| *lsn).max() {
+                Some(lsn) if lsn > synced => {
+                    drop(st);
+                    let _ = self.sync_to(lsn);
+                    st = self.state.lock();
+                }
+                _ => self.want_sync.wait(&mut st),
+            }
+        }
+    }
+
+    /// Ready once the log is synced up to `lsn` (or its sync failed); otherwise registers `cx`'s
+    /// waker for when it is.
+    fn poll_synced(
+        &self,
+        lsn: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::result::Result<(), Arc<str>>> {
+        let mut st = self.state.lock();
+        if let Some(e) = st.failed_at(lsn) {
+            return Poll::Ready(Err(e));
+        }
+        if st.synced_lsn >= lsn {
+            return Poll::Ready(Ok(()));
+        }
+        if st.stop || st.closed {
+            // No syncer any more: the closing thread syncs everything written.
+            drop(st);
+            return Poll::Ready(self.sync_to(lsn));
+        }
+        if let Some(w) = st
+            .sync_waiters
+            .iter_mut()
+            .find(|(l, w)| *l == lsn && w.will_wake(cx.waker()))
+        {
+            w.1 = cx.waker().clone();
+        } else {
+            st.sync_waiters.push((lsn, cx.waker().clone()));
+        }
+        drop(st);
+        self.want_sync.notify_one();
+        Poll::Pending
     }
 
     /// Logs a producer's sends: once this returns they are in the page cache (they survive the
@@ -753,7 +844,29 @@ impl Shared {
     /// # Errors
     /// `ServiceUnavailable` with the I/O error when no segment could be made or the sync failed,
     /// or after close.
-    pub fn send(&self, queue: u64, batch: &[(MessageData, u64)]) -> Result<()> {
+    pub async fn send(
+        &self,
+        queue: u64,
+        batch: &[(MessageData, u64)],
+        wait: SyncWait,
+    ) -> Result<()> {
+        let lsn = self.append_sends(queue, batch)?;
+        if self.config.fsync != FsyncMode::Always {
+            return Ok(());
+        }
+        let synced = match wait {
+            SyncWait::Block => self.sync_to(lsn),
+            SyncWait::Async => std::future::poll_fn(|cx| self.poll_synced(lsn, cx)).await,
+        };
+        synced.map_err(|e| {
+            self.unsend(batch, batch.len());
+            storage_error(&e)
+        })
+    }
+
+    /// Writes the `SEND` records of `batch` and returns the log position after them. On failure
+    /// none of them stays in the index (those written get a delete after them).
+    fn append_sends(&self, queue: u64, batch: &[(MessageData, u64)]) -> Result<u64> {
         // Encoding (and the CRC) happens before the lock is taken; under it, only copies.
         let first = self
             .next_key
@@ -796,14 +909,17 @@ impl Shared {
         }
         drop(st);
         drop(gone);
-        if failed.is_none() && self.config.fsync == FsyncMode::Always {
-            failed = self.sync_to(lsn).err();
-        }
         let Some(e) = failed else {
-            return Ok(());
+            return Ok(lsn);
         };
-        // A record already in the log (a batch cut short, a failed sync) gets a delete after it,
-        // so that the message does not appear after a restart.
+        self.unsend(batch, placed);
+        Err(storage_error(&e))
+    }
+
+    /// Takes the messages of a failed send out of the index. The first `placed` have a record in
+    /// the log (a batch cut short, a failed sync): each gets a delete after it, so that the
+    /// message does not appear after a restart.
+    fn unsend(&self, batch: &[(MessageData, u64)], placed: usize) {
         let mut st = self.state.lock();
         let mut dropped = Vec::new();
         for (i, (d, _)) in batch.iter().enumerate() {
@@ -819,7 +935,6 @@ impl Shared {
         }
         drop(st);
         drop(dropped);
-        Err(storage_error(&e))
     }
 
     /// Logs a message moved into a queue (dead-letter moves, redrives). Not waited for.

@@ -23,7 +23,7 @@ mod meta;
 pub(crate) mod record;
 mod recover;
 
-pub(crate) use log::{Log, lock_dir};
+pub(crate) use log::{Log, SyncWait, lock_dir};
 pub(crate) use meta::{Meta, QueueMeta};
 pub(crate) use recover::replay;
 

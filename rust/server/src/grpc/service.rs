@@ -402,13 +402,12 @@ impl QueueService for Service {
     ) -> Reply<pb::SendMessageResponse> {
         let req = req.into_inner();
         let q = self.queue(&req.queue_name)?;
-        let sent = q
-            .send(SendMessage {
-                body: req.message_body,
-                delay_seconds: optional_count("DelaySeconds", req.delay_seconds)?,
-                attributes: attributes_from_pb(req.message_attributes),
-            })
-            .map_err(to_status)?;
+        let m = SendMessage {
+            body: req.message_body,
+            delay_seconds: optional_count("DelaySeconds", req.delay_seconds)?,
+            attributes: attributes_from_pb(req.message_attributes),
+        };
+        let sent = q.send_async(m).await.map_err(to_status)?;
         Ok(Response::new(pb::SendMessageResponse {
             message_id: message_id_text(sent.message_id),
             md5_of_message_attributes: sent.md5_of_attributes.unwrap_or_default(),
@@ -436,7 +435,8 @@ impl QueueService for Service {
             })
             .collect::<Result<Vec<_>, Status>>()?;
         let results = q
-            .send_batch(entries, max_entries(req.max_entries))
+            .send_batch_async(entries, max_entries(req.max_entries))
+            .await
             .map_err(to_status)?;
         let mut failed = 0;
         let results = results

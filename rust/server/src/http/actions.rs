@@ -36,8 +36,8 @@ pub async fn dispatch(
         "GetQueueAttributes" => a.get_queue_attributes(input.parse()?),
         "SetQueueAttributes" => a.set_queue_attributes(input.parse()?),
         "PurgeQueue" => a.purge_queue(input.parse()?),
-        "SendMessage" => a.send_message(input.parse()?),
-        "SendMessageBatch" => a.send_message_batch(input.parse()?),
+        "SendMessage" => a.send_message(input.parse()?).await,
+        "SendMessageBatch" => a.send_message_batch(input.parse()?).await,
         "ReceiveMessage" => a.receive_message(input.parse()?).await,
         "DeleteMessage" => a.delete_message(input.parse()?),
         "DeleteMessageBatch" => a.delete_message_batch(input.parse()?),
@@ -371,7 +371,7 @@ impl Actions<'_> {
         Ok(Out::empty())
     }
 
-    fn send_message(&self, r: input::SendMessage) -> Result<Out, ApiError> {
+    async fn send_message(&self, r: input::SendMessage) -> Result<Out, ApiError> {
         let q = self.queue(r.queue_url)?;
         if r.message_group_id.is_some() || r.message_deduplication_id.is_some() {
             return Err(ApiError::invalid(
@@ -382,7 +382,7 @@ impl Actions<'_> {
         }
         let m = send_message_of(r.message_body, r.delay_seconds, r.message_attributes)?;
         let md5_body = sqsfast_core::message::md5_of_body(&m.body);
-        let sent = q.send(m)?;
+        let sent = q.send_async(m).await?;
         let mut members = vec![("MD5OfMessageBody", Out::Str(md5_body))];
         if let Some(md5) = sent.md5_of_attributes {
             members.push(("MD5OfMessageAttributes", Out::Str(md5)));
@@ -391,7 +391,7 @@ impl Actions<'_> {
         Ok(Out::Struct(members))
     }
 
-    fn send_message_batch(&self, r: input::SendMessageBatch) -> Result<Out, ApiError> {
+    async fn send_message_batch(&self, r: input::SendMessageBatch) -> Result<Out, ApiError> {
         let q = self.queue(r.queue_url)?;
         let entries = required(r.entries, "Entries")?;
         // Entries that fail to convert still go to the engine (as empty messages, which it refuses
@@ -425,7 +425,7 @@ impl Actions<'_> {
                 }
             })
             .collect();
-        let results = q.send_batch(batch, SQS_BATCH_LIMIT)?;
+        let results = q.send_batch_async(batch, SQS_BATCH_LIMIT).await?;
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
         for (i, ((id, r), md5)) in results.into_iter().zip(md5s).enumerate() {
             match (early.remove(&i), r) {

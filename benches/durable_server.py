@@ -117,8 +117,10 @@ def main() -> int:
     base.mkdir(parents=True, exist_ok=True)
     workloads = opts.workloads.split(",")
     rows = []
-    print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores")
-    print(f"{'round':>5} {'workload':<9} {'mode':<9} {'load':>5} {'msg/s':>10} {'vs memory':>9}  p99 send")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    print(f"{now:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores")
+    header = ("round", "workload", "mode", "load", "msg/s", "vs memory")
+    print("{:>5} {:<9} {:<9} {:>5} {:>10} {:>9}  p99 send".format(*header))
     for rnd in range(1, opts.rounds + 1):
         for workload in workloads:
             memory = None

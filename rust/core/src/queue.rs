@@ -1418,7 +1418,6 @@ fn attr_len(v: &crate::message::AttributeValue) -> usize {
     }
 }
 
-/// A prepared message's data, its delay and the MD5 of its attributes.
 /// The result of a send future that never waits: one that blocks its thread for the log's sync
 /// ([`SyncWait::Block`]) completes on its first poll.
 fn completed<T>(send: impl Future<Output = T>) -> T {
@@ -1429,6 +1428,7 @@ fn completed<T>(send: impl Future<Output = T>) -> T {
     }
 }
 
+/// A prepared message's data, its delay and the MD5 of its attributes.
 fn make(p: Prepared, now: u64) -> (MessageData, u64, Option<String>) {
     let md5_of_attributes = message::md5_of_attributes(&p.attributes);
     let extras = (!p.attributes.is_empty()).then(|| {

@@ -506,6 +506,23 @@ fn async_sends_wait_for_their_sync_without_blocking_the_thread() {
         err.message
     );
     assert_eq!(q.counts().visible, 2);
+    // A send given up while it waits (its request dropped) is taken back, as if it had failed.
+    hold();
+    let abandoned = rt.spawn({
+        let q = q.clone();
+        async move { q.send_async(SendMessage::new("abandoned")).await }
+    });
+    rt.block_on(tokio::task::yield_now());
+    assert_eq!(
+        b.storage_stats().unwrap().live_messages,
+        3,
+        "logged, waiting"
+    );
+    abandoned.abort();
+    assert!(rt.block_on(abandoned).unwrap_err().is_cancelled());
+    assert_eq!(b.storage_stats().unwrap().live_messages, 2);
+    release(false);
+    assert_eq!(q.counts().visible, 2);
     rt.block_on(q.send_async(SendMessage::new("c"))).unwrap();
     b.close();
     let b = open(dir.path(), &clock);

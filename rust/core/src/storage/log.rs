@@ -303,6 +303,21 @@ pub enum SyncWait {
     Async,
 }
 
+/// The messages of a send waiting for its sync: dropped while still holding them (the sync failed,
+/// or the send was given up), it takes them out of the log's index with a delete after each.
+struct Unsend<'a> {
+    log: &'a Shared,
+    batch: Option<&'a [(MessageData, u64)]>,
+}
+
+impl Drop for Unsend<'_> {
+    fn drop(&mut self) {
+        if let Some(batch) = self.batch.take() {
+            self.log.unsend(batch, batch.len());
+        }
+    }
+}
+
 /// A broker's log. Dropping it (or [`Log::close`]) syncs what was written, stops its background
 /// thread and unlocks the directory.
 pub(crate) struct Log {
@@ -854,14 +869,20 @@ impl Shared {
         if self.config.fsync != FsyncMode::Always {
             return Ok(());
         }
+        // A send given up while it waits (its request dropped: the client went away) was never
+        // acknowledged: its messages are taken back out, as after a failed sync.
+        let mut pending = Unsend {
+            log: self,
+            batch: Some(batch),
+        };
         let synced = match wait {
             SyncWait::Block => self.sync_to(lsn),
             SyncWait::Async => std::future::poll_fn(|cx| self.poll_synced(lsn, cx)).await,
         };
-        synced.map_err(|e| {
-            self.unsend(batch, batch.len());
-            storage_error(&e)
-        })
+        if synced.is_ok() {
+            pending.batch = None;
+        }
+        synced.map_err(|e| storage_error(&e))
     }
 
     /// Writes the `SEND` records of `batch` and returns the log position after them. On failure

@@ -250,15 +250,18 @@ def test_a_full_disk_fails_sends_keeps_serving_and_recovers(tmp_path: Path):
             b = sqsfast.connect(s.grpc_url, max_batch=1000)
             q = b.create_queue("full")
             body = "x" * 60_000
-            acked = []
-            error = None
-            for i in range(1000):  # 60 MB at most into an 8 MB file system
-                try:
-                    q.send(f"{i:04d}{body}")
-                    acked.append(i)
-                except sqsfast.SqsfastError as e:
-                    error = e
-                    break
+            acked: list[int] = []
+
+            def send_until_refused(numbers: range) -> sqsfast.SqsfastError | None:
+                for i in numbers:
+                    try:
+                        q.send(f"{i:04d}{body}")
+                        acked.append(i)
+                    except sqsfast.SqsfastError as e:
+                        return e
+                return None
+
+            error = send_until_refused(range(1000))  # 60 MB at most into an 8 MB file system
             assert error is not None and error.code == "ServiceUnavailable"
             assert "No space left on device" in str(error)
             assert len(acked) > 10
@@ -269,14 +272,7 @@ def test_a_full_disk_fails_sends_keeps_serving_and_recovers(tmp_path: Path):
             # Sends still fail while the disk is full. (One may pass first: the segment being
             # made ahead in the background can take the last free megabyte just as a send's own
             # attempt is refused.)
-            refused = None
-            for i in range(1000, 1050):
-                try:
-                    q.send(f"{i:04d}{body}")
-                    acked.append(i)
-                except sqsfast.SqsfastError as e:
-                    refused = e
-                    break
+            refused = send_until_refused(range(1000, 1050))
             assert refused is not None and refused.code == "ServiceUnavailable"
             assert all(r.ok for r in q.delete_batch(got[2:]))
             # Space comes back once the messages are deleted: the log removes its dead segments

@@ -48,6 +48,16 @@ fn receive(q: &sqsfast_core::Queue, max: u32, visibility: Option<u32>) -> Vec<Re
     .unwrap()
 }
 
+/// The bodies of the visible messages (up to 10), sorted; received with visibility 0.
+fn sorted_bodies(q: &sqsfast_core::Queue) -> Vec<String> {
+    let mut bodies: Vec<String> = receive(q, 10, Some(0))
+        .iter()
+        .map(|r| String::from_utf8(r.body().to_vec()).unwrap())
+        .collect();
+    bodies.sort();
+    bodies
+}
+
 fn attrs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
@@ -402,11 +412,7 @@ fn io_failures(fsync: FsyncMode, segment_bytes: u64) {
     assert_eq!(b.storage_stats().unwrap().error, None);
     b.close();
     let b = open(dir.path(), &clock);
-    let mut bodies: Vec<String> = receive(&b.queue("q").unwrap(), 10, Some(0))
-        .iter()
-        .map(|r| String::from_utf8(r.body().to_vec()).unwrap())
-        .collect();
-    bodies.sort();
+    let bodies = sorted_bodies(&b.queue("q").unwrap());
     let mut expected: Vec<String> = (0..4)
         .map(|i| format!("kept {i}"))
         .filter(|w| w.as_bytes() != got[0].body())
@@ -526,11 +532,7 @@ fn async_sends_wait_for_their_sync_without_blocking_the_thread() {
     rt.block_on(q.send_async(SendMessage::new("c"))).unwrap();
     b.close();
     let b = open(dir.path(), &clock);
-    let mut bodies: Vec<String> = receive(&b.queue("q").unwrap(), 10, Some(0))
-        .iter()
-        .map(|r| String::from_utf8(r.body().to_vec()).unwrap())
-        .collect();
-    bodies.sort();
+    let bodies = sorted_bodies(&b.queue("q").unwrap());
     assert_eq!(bodies, ["a", "b", "c"]);
 }
 

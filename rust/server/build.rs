@@ -9,6 +9,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         // Decode failures become INVALID_ARGUMENT (prost's codec says INTERNAL).
         .codec_path("crate::grpc::codec::Codec")
+        // Receive replies are encoded straight from the engine's messages (grpc/reply.rs).
+        .extern_path(
+            ".sqsfast.v1.ReceiveMessageResponse",
+            "crate::grpc::reply::ReceiveMessageResponse",
+        )
         .compile_fds(fds)?;
     Ok(())
 }

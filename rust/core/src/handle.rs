@@ -40,14 +40,20 @@ impl ReceiptHandle {
     }
 }
 
+impl ReceiptHandle {
+    /// The handle as clients carry it (URL-safe base64, 48 characters), written into `buf`: what
+    /// `Display` writes, without allocating.
+    pub fn text(self, buf: &mut [u8; 48]) -> &str {
+        let n = URL_SAFE_NO_PAD
+            .encode_slice(self.to_bytes(), buf)
+            .expect("36 bytes are 48 characters of base64");
+        std::str::from_utf8(&buf[..n]).expect("base64 is ASCII")
+    }
+}
+
 impl fmt::Display for ReceiptHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut buf = [0u8; 48];
-        let n = URL_SAFE_NO_PAD
-            .encode_slice(self.to_bytes(), &mut buf)
-            .map_err(|_| fmt::Error)?;
-        // base64 output is ASCII.
-        f.write_str(std::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?)
+        f.write_str(self.text(&mut [0u8; 48]))
     }
 }
 

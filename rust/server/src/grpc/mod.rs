@@ -8,6 +8,7 @@
 
 pub mod codec;
 pub mod error;
+pub mod reply;
 pub mod service;
 
 /// The generated protobuf types, server and client of `sqsfast.v1`.

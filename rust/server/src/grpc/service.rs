@@ -2,6 +2,7 @@
 
 use super::error::to_status;
 use super::pb::{self, queue_service_server::QueueService};
+use super::reply;
 use crate::{Context, Shutdown};
 use sqsfast_core::{
     AttributeData, AttributeValue, Error, ErrorCode, MessageId, Queue, ReceiveOptions, Received,
@@ -32,57 +33,67 @@ type Reply<T> = Result<Response<T>, Status>;
 pub struct Service {
     ctx: Arc<Context>,
     shutdown: Shutdown,
+    /// The `SenderId` of every received message.
+    sender_id: Arc<str>,
 }
 
 impl Service {
     pub fn new(ctx: Arc<Context>, shutdown: Shutdown) -> Self {
-        Self { ctx, shutdown }
+        let sender_id = ctx.broker.config().sender_id.as_str().into();
+        Self {
+            ctx,
+            shutdown,
+            sender_id,
+        }
     }
 
     fn queue(&self, name: &str) -> Result<Arc<Queue>, Status> {
         self.ctx.broker.queue(name).map_err(to_status)
     }
 
-    fn sender_id(&self) -> &str {
-        &self.ctx.broker.config().sender_id
+    fn messages(&self, got: Vec<Received>) -> reply::ReceiveMessageResponse {
+        reply::ReceiveMessageResponse::from_received(got, self.sender_id.clone())
     }
+}
 
-    fn message(&self, r: &Received) -> pb::Message {
-        let attributes = r.attributes();
-        pb::Message {
-            message_id: message_id_text(r.message_id()),
-            receipt_handle: r.receipt_handle(),
-            body: r.body().to_vec(),
-            message_attributes: attributes_to_pb(attributes),
-            md5_of_message_attributes: r.md5_of_attributes().unwrap_or_default(),
-            receive_count: r.receive_count(),
-            sent_timestamp: r.sent_timestamp(),
-            first_receive_timestamp: r.first_receive_timestamp(),
-            sender_id: self.sender_id().to_string(),
-            dead_letter_source_arn: r.dead_letter_source_arn().unwrap_or_default().to_string(),
-        }
-    }
-
-    fn messages(&self, got: &[Received]) -> pb::ReceiveMessageResponse {
-        pb::ReceiveMessageResponse {
-            messages: got.iter().map(|r| self.message(r)).collect(),
-        }
+/// `r` as a generated `Message` (the reply of a receive is encoded without building these, by
+/// [`reply::ReceiveMessageResponse`], except for messages with attributes).
+pub(crate) fn message_bytes(r: &Received, sender_id: &str) -> pb::Message {
+    let attributes = r.attributes();
+    pb::Message {
+        message_id: message_id_text(r.message_id()),
+        receipt_handle: r.receipt_handle(),
+        body: r.body().to_vec(),
+        message_attributes: attributes_to_pb(attributes),
+        md5_of_message_attributes: r.md5_of_attributes().unwrap_or_default(),
+        receive_count: r.receive_count(),
+        sent_timestamp: r.sent_timestamp(),
+        first_receive_timestamp: r.first_receive_timestamp(),
+        sender_id: sender_id.to_string(),
+        dead_letter_source_arn: r.dead_letter_source_arn().unwrap_or_default().to_string(),
     }
 }
 
 /// A message id's text, as `MessageId`'s `Display` writes it (8-4-4-4-12 hex digits), without the
 /// formatting machinery: every sent and received message needs one, and `write!` with five padded
 /// hex arguments costs more than the rest of building the reply entry.
-pub(crate) fn message_id_text(id: MessageId) -> String {
+pub(crate) fn message_id_bytes(id: MessageId) -> [u8; 36] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(36);
+    let mut out = [b'-'; 36];
+    let mut at = 0;
     for i in 0..32 {
         if matches!(i, 8 | 12 | 16 | 20) {
-            out.push('-');
+            at += 1;
         }
-        out.push(HEX[((id.0 >> (124 - 4 * i)) & 0xf) as usize] as char);
+        out[at] = HEX[((id.0 >> (124 - 4 * i)) & 0xf) as usize];
+        at += 1;
     }
     out
+}
+
+/// [`message_id_bytes`] as a `String`.
+pub(crate) fn message_id_text(id: MessageId) -> String {
+    String::from_utf8(message_id_bytes(id).to_vec()).expect("hex digits and dashes")
 }
 
 fn queue_pb(q: &Queue) -> pb::Queue {
@@ -467,7 +478,7 @@ impl QueueService for Service {
     async fn receive_message(
         &self,
         req: Request<pb::ReceiveMessageRequest>,
-    ) -> Reply<pb::ReceiveMessageResponse> {
+    ) -> Reply<reply::ReceiveMessageResponse> {
         let req = req.into_inner();
         let q = self.queue(&req.queue_name)?;
         let options = ReceiveOptions {
@@ -484,11 +495,11 @@ impl QueueService for Service {
             receive_until(&q, &options, Some(Instant::now() + wait), &self.shutdown).await
         }
         .map_err(to_status)?;
-        Ok(Response::new(self.messages(&got)))
+        Ok(Response::new(self.messages(got)))
     }
 
     type ReceiveMessageStreamStream =
-        Pin<Box<dyn Stream<Item = Result<pb::ReceiveMessageResponse, Status>> + Send + 'static>>;
+        Pin<Box<dyn Stream<Item = Result<reply::ReceiveMessageResponse, Status>> + Send + 'static>>;
 
     async fn receive_message_stream(
         &self,
@@ -563,7 +574,7 @@ impl QueueService for Service {
                     Ok(got) if got.is_empty() => {}
                     Ok(got) => {
                         credit.fetch_sub(got.len() as u64, Ordering::AcqRel);
-                        if tx.send(Ok(service.messages(&got))).await.is_err() {
+                        if tx.send(Ok(service.messages(got))).await.is_err() {
                             return;
                         }
                     }

@@ -1,0 +1,259 @@
+//! `ReceiveMessageResponse`, encoded straight from the engine's received messages.
+//!
+//! The reply of a receive is most of what the gRPC server writes: for each message an id, a
+//! receipt handle, the body and the system attributes. Built as generated `Message` structs, each
+//! message would cost four allocations (id, handle, a copy of the body, the sender id) that are
+//! freed as soon as they are encoded. This type writes the same protobuf bytes from
+//! [`Received`] directly: ids and handles as text on the stack, the body copied once, into the
+//! reply. Decoding (the Rust client) gives the usual [`pb::Message`]s in `messages`.
+//!
+//! `build.rs` maps `sqsfast.v1.ReceiveMessageResponse` here (`extern_path`), so the generated
+//! service and client use this type.
+
+use super::pb;
+use super::service::{message_bytes, message_id_bytes};
+use bytes::{Buf, BufMut};
+use prost::DecodeError;
+use prost::encoding::{
+    DecodeContext, WireType, encode_key, encode_varint, encoded_len_varint, key_len, message,
+};
+use sqsfast_core::Received;
+use std::sync::Arc;
+
+/// `repeated Message messages = 1;`
+#[derive(Clone, Debug, Default)]
+pub struct ReceiveMessageResponse {
+    /// The messages of a decoded reply (and of one built from `pb::Message`s).
+    pub messages: Vec<pb::Message>,
+    /// Messages encoded from the engine's, after `messages`.
+    received: Vec<Received>,
+    /// The `sender_id` of every message in `received`.
+    sender_id: Arc<str>,
+}
+
+impl ReceiveMessageResponse {
+    /// A reply of `received`, each with `sender_id`.
+    pub fn from_received(received: Vec<Received>, sender_id: Arc<str>) -> Self {
+        Self {
+            messages: Vec::new(),
+            received,
+            sender_id,
+        }
+    }
+
+    /// How many messages the reply holds.
+    pub fn len(&self) -> usize {
+        self.messages.len() + self.received.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The fields of `Message` that [`encode_received`] writes itself (those of a message without
+/// attributes); a message with attributes goes through [`message_bytes`].
+const MESSAGE_ID: u32 = 1;
+const RECEIPT_HANDLE: u32 = 2;
+const BODY: u32 = 3;
+const RECEIVE_COUNT: u32 = 6;
+const SENT_TIMESTAMP: u32 = 7;
+const FIRST_RECEIVE_TIMESTAMP: u32 = 8;
+const SENDER_ID: u32 = 9;
+const DEAD_LETTER_SOURCE_ARN: u32 = 10;
+
+fn bytes_len(tag: u32, len: usize) -> usize {
+    if len == 0 {
+        0
+    } else {
+        key_len(tag) + encoded_len_varint(len as u64) + len
+    }
+}
+
+fn put_bytes(tag: u32, value: &[u8], buf: &mut impl BufMut) {
+    if !value.is_empty() {
+        encode_key(tag, WireType::LengthDelimited, buf);
+        encode_varint(value.len() as u64, buf);
+        buf.put_slice(value);
+    }
+}
+
+fn varint_len(tag: u32, v: u64) -> usize {
+    if v == 0 {
+        0
+    } else {
+        key_len(tag) + encoded_len_varint(v)
+    }
+}
+
+fn put_varint(tag: u32, v: u64, buf: &mut impl BufMut) {
+    if v != 0 {
+        encode_key(tag, WireType::Varint, buf);
+        encode_varint(v, buf);
+    }
+}
+
+/// The encoded length of `r` as a `Message` (without its own key and length).
+fn received_len(r: &Received, sender_id: &str) -> usize {
+    if !r.attributes().is_empty() {
+        return prost::Message::encoded_len(&message_bytes(r, sender_id));
+    }
+    bytes_len(MESSAGE_ID, 36)
+        + bytes_len(RECEIPT_HANDLE, 48)
+        + bytes_len(BODY, r.body().len())
+        + varint_len(RECEIVE_COUNT, u64::from(r.receive_count()))
+        + varint_len(SENT_TIMESTAMP, r.sent_timestamp())
+        + varint_len(FIRST_RECEIVE_TIMESTAMP, r.first_receive_timestamp())
+        + bytes_len(SENDER_ID, sender_id.len())
+        + bytes_len(
+            DEAD_LETTER_SOURCE_ARN,
+            r.dead_letter_source_arn().map_or(0, str::len),
+        )
+}
+
+/// Writes `r` as field 1 of the reply: the same bytes as prost writes for the `pb::Message` that
+/// [`message_bytes`] builds (fields in tag order, defaults left out).
+fn encode_received(r: &Received, sender_id: &str, buf: &mut impl BufMut) {
+    if !r.attributes().is_empty() {
+        message::encode(1, &message_bytes(r, sender_id), buf);
+        return;
+    }
+    encode_key(1, WireType::LengthDelimited, buf);
+    encode_varint(received_len(r, sender_id) as u64, buf);
+    put_bytes(MESSAGE_ID, &message_id_bytes(r.message_id()), buf);
+    put_bytes(
+        RECEIPT_HANDLE,
+        r.handle().text(&mut [0u8; 48]).as_bytes(),
+        buf,
+    );
+    put_bytes(BODY, r.body(), buf);
+    put_varint(RECEIVE_COUNT, u64::from(r.receive_count()), buf);
+    put_varint(SENT_TIMESTAMP, r.sent_timestamp(), buf);
+    put_varint(FIRST_RECEIVE_TIMESTAMP, r.first_receive_timestamp(), buf);
+    put_bytes(SENDER_ID, sender_id.as_bytes(), buf);
+    put_bytes(
+        DEAD_LETTER_SOURCE_ARN,
+        r.dead_letter_source_arn().unwrap_or_default().as_bytes(),
+        buf,
+    );
+}
+
+impl prost::Message for ReceiveMessageResponse {
+    fn encode_raw(&self, buf: &mut impl BufMut) {
+        for m in &self.messages {
+            message::encode(1, m, buf);
+        }
+        for r in &self.received {
+            encode_received(r, &self.sender_id, buf);
+        }
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: WireType,
+        buf: &mut impl Buf,
+        ctx: DecodeContext,
+    ) -> Result<(), DecodeError> {
+        if tag == 1 {
+            message::merge_repeated(wire_type, &mut self.messages, buf, ctx).map_err(|mut e| {
+                e.push("ReceiveMessageResponse", "messages");
+                e
+            })
+        } else {
+            prost::encoding::skip_field(wire_type, tag, buf, ctx)
+        }
+    }
+
+    fn encoded_len(&self) -> usize {
+        let decoded = message::encoded_len_repeated(1, &self.messages);
+        let received: usize = self
+            .received
+            .iter()
+            .map(|r| {
+                let len = received_len(r, &self.sender_id);
+                key_len(1) + encoded_len_varint(len as u64) + len
+            })
+            .sum();
+        decoded + received
+    }
+
+    fn clear(&mut self) {
+        self.messages.clear();
+        self.received.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message as _;
+    use sqsfast_core::{AttributeValue, Broker, ReceiveOptions, SendMessage};
+
+    fn receive(q: &sqsfast_core::Queue, visibility: u32) -> Vec<Received> {
+        q.receive(&ReceiveOptions {
+            max_messages: 10,
+            visibility_timeout: Some(visibility),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    fn received() -> Vec<Received> {
+        let b = Broker::new(Default::default());
+        let dlq = b.create_queue("dlq", &[], &[]).unwrap();
+        let redrive = format!(
+            r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":"1"}}"#,
+            dlq.arn()
+        );
+        let q = b
+            .create_queue("q", &[("RedrivePolicy".into(), redrive)], &[])
+            .unwrap();
+        q.send(SendMessage::new("plain")).unwrap();
+        q.send(SendMessage::new("x".repeat(300))).unwrap(); // lengths over one varint byte
+        q.send(SendMessage {
+            attributes: vec![("a".into(), AttributeValue::string("1"))],
+            ..SendMessage::new("with attributes")
+        })
+        .unwrap();
+        let mut got = receive(&q, 30);
+        // One more, received twice: the second receive moves it to the dead-letter queue, where
+        // it carries its source queue's ARN.
+        q.send(SendMessage::new("poison")).unwrap();
+        assert_eq!(receive(&q, 0).len(), 1);
+        assert!(receive(&q, 0).is_empty());
+        got.extend(receive(&dlq, 30));
+        assert_eq!(got.len(), 4);
+        assert!(got[3].dead_letter_source_arn().is_some());
+        got
+    }
+
+    #[test]
+    fn encodes_what_prost_encodes_for_the_same_messages() {
+        let got = received();
+        let sender: Arc<str> = "AIDSQSFAST".into();
+        let fast = ReceiveMessageResponse::from_received(got.clone(), sender.clone());
+        let slow = ReceiveMessageResponse {
+            messages: got.iter().map(|r| message_bytes(r, &sender)).collect(),
+            ..Default::default()
+        };
+        assert_eq!(fast.encoded_len(), slow.encoded_len());
+        let bytes = fast.encode_to_vec();
+        assert_eq!(bytes.len(), fast.encoded_len());
+        assert_eq!(bytes, slow.encode_to_vec());
+        let back = ReceiveMessageResponse::decode(bytes.as_slice()).unwrap();
+        assert_eq!(back.messages, slow.messages);
+        assert_eq!(back.len(), 4);
+        assert!(back.messages.iter().any(|m| m.body.len() == 300));
+        assert!(
+            back.messages
+                .iter()
+                .any(|m| !m.message_attributes.is_empty())
+        );
+        assert!(
+            back.messages
+                .iter()
+                .any(|m| !m.dead_letter_source_arn.is_empty())
+        );
+    }
+}

@@ -76,3 +76,58 @@ def test_queue_url_without_host_header_uses_the_bound_address(sqs_server, names)
     head, _, payload = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.0 200") or head.startswith(b"HTTP/1.1 200"), head
     assert json.loads(payload)["QueueUrl"] == f"{sqs_server.endpoint}/000000000000/{name}"
+
+
+def test_fsync_always_acknowledges_concurrent_sends_and_keeps_them(tmp_path):
+    """With `--fsync always` many concurrent SQS clients' sends are acknowledged (their requests
+    share group commits) and every acknowledged message is there after kill -9 and a restart."""
+    data = str(tmp_path / "data")
+    server = start_sqs_server("--fsync", "always", "--data-dir", data)
+    try:
+        sqs = server.client()
+        url = sqs.create_queue(QueueName="always")["QueueUrl"]
+        sent: set[str] = set()
+        lock = threading.Lock()
+        failures: list[BaseException] = []
+
+        def producer(n: int) -> None:
+            try:
+                client = server.client()
+                for i in range(20):
+                    body = f"p{n}-{i}"
+                    if i % 2:
+                        client.send_message(QueueUrl=url, MessageBody=body)
+                        bodies = [body]
+                    else:
+                        bodies = [f"{body}-{j}" for j in range(5)]
+                        entries = [{"Id": str(j), "MessageBody": b} for j, b in enumerate(bodies)]
+                        r = client.send_message_batch(QueueUrl=url, Entries=entries)
+                        assert len(r["Successful"]) == 5 and not r.get("Failed")
+                    with lock:
+                        sent.update(bodies)
+            except BaseException as e:  # noqa: BLE001 - reported below
+                failures.append(e)
+
+        threads = [threading.Thread(target=producer, args=(n,)) for n in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not failures, failures
+        assert len(sent) == 16 * (10 * 5 + 10)
+    finally:
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(10)
+    server = start_sqs_server("--fsync", "always", "--data-dir", data)
+    try:
+        sqs = server.client()
+        url = sqs.get_queue_url(QueueName="always")["QueueUrl"]
+        got: set[str] = set()
+        for _ in range(200):
+            r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600)
+            if not r.get("Messages"):
+                break
+            got.update(m["Body"] for m in r["Messages"])
+        assert got == sent
+    finally:
+        server.stop()

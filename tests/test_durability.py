@@ -7,6 +7,7 @@ more) and prints its random seed; ``SQSFAST_CRASH_SEED`` replays one.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import shutil
@@ -173,6 +174,37 @@ def test_embedded_broker_keeps_its_data(tmp_path: Path):
         for m in back:
             assert m.receive_count == (2 if m.message_id in received_before else 1)
     assert sqsfast.Broker().durable is False
+
+
+def test_embedded_broker_keeps_bodies_past_its_memory_budget_on_disk(tmp_path: Path):
+    bodies = {f"{i:04} " + "x" * 8000 for i in range(400)}  # 3.2 MB
+    with sqsfast.Broker(data_dir=tmp_path, memory_budget_mb=1) as b:
+        q = b.create_queue("big")
+        ordered = sorted(bodies)
+        for start in range(0, len(ordered), 10):
+            assert all(r.ok for r in q.send_batch(ordered[start : start + 10]))
+        stats = b.storage_stats()
+        assert stats is not None
+        assert stats["body_bytes_in_memory"] <= 1 << 20
+        assert stats["bodies_on_disk"] == 400 - stats["body_bytes_in_memory"] // 8005
+        assert {m.body.decode() for m in receive_all(q)} == bodies
+    with sqsfast.Broker(data_dir=tmp_path, memory_budget_mb=1) as b:
+        stats = b.storage_stats()
+        assert stats is not None and stats["bodies_on_disk"] > 250
+        got = receive_all(b.queue("big"))
+        assert {m.body.decode() for m in got} == bodies
+        assert all(m.md5_of_body == hashlib.md5(m.body).hexdigest() for m in got)
+
+
+def receive_all(q: sqsfast.Queue) -> list[sqsfast.Message]:
+    """Every visible message of an embedded queue, each received once."""
+    out = []
+    for _ in range(10_000):
+        got = q.receive(10, visibility_timeout=600)
+        if not got:
+            return out
+        out += got
+    raise AssertionError("the queue did not run dry")
 
 
 def test_a_second_process_on_the_same_directory_is_refused(tmp_path: Path):

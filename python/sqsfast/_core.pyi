@@ -44,6 +44,7 @@ class Broker:
         fsync: Literal["always", "interval", "never"] = "interval",
         fsync_interval_ms: int = 10,
         skip_corrupt: bool = False,
+        memory_budget_mb: int | None = None,
     ) -> Broker: ...
     @property
     def durable(self) -> bool: ...
@@ -183,6 +184,7 @@ def serve(
     fsync: str | None = None,
     fsync_interval_ms: int | None = None,
     skip_corrupt: bool = False,
+    memory_budget_mb: int | None = None,
 ) -> None:
     """Run the server until SIGINT or SIGTERM (the GIL is released meanwhile).
 

@@ -2,6 +2,7 @@
 
     sqsfast serve [--host H] [--grpc-port P] [--http-port P] [--config sqsfast.toml]
                   [--data-dir DIR | --in-memory] [--fsync always|interval|never]
+                  [--memory-budget-mb MB]
     sqsfast queue create|list|delete|attributes|purge ...
     sqsfast send QUEUE BODY...
     sqsfast receive QUEUE [-n N] [--wait S] [--delete]
@@ -40,6 +41,7 @@ def _serve(args: argparse.Namespace) -> int:
             fsync=args.fsync,
             fsync_interval_ms=args.fsync_interval_ms,
             skip_corrupt=args.skip_corrupt,
+            memory_budget_mb=args.memory_budget_mb,
         )
     except OSError as e:
         print(f"sqsfast: error: {e}", file=sys.stderr)
@@ -236,6 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip-corrupt",
         action="store_true",
         help="start even if a log record is damaged: skip it and report what was skipped",
+    )
+    serve.add_argument(
+        "--memory-budget-mb",
+        type=int,
+        metavar="MB",
+        help="keep at most MB of message bodies in memory; the rest stay on disk and are read "
+        "back when received (default: all in memory)",
     )
     serve.set_defaults(func=_serve)
 

@@ -156,7 +156,7 @@ impl Broker {
         let lock = storage::lock_dir(&dir)?;
         let meta = Meta::load(&dir)?;
         let now = config.clock.now_ms();
-        let mut replayed = storage::replay(&dir, storage.skip_corrupt, now)?;
+        let mut replayed = storage::replay(&dir, storage.skip_corrupt, storage.memory_budget, now)?;
         let mut report = std::mem::take(&mut replayed.report);
         let delayed = std::mem::take(&mut replayed.delayed);
         let log = Arc::new(Log::new(storage, lock, replayed));

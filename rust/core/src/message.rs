@@ -113,7 +113,7 @@ impl fmt::Debug for MessageId {
 }
 
 /// What a message carries beyond its body and times; boxed because most messages have none.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Extras {
     pub attributes: MessageAttributes,
     /// The id the message was first sent with, for messages moved between queues.
@@ -202,6 +202,23 @@ impl MessageData {
         };
         Self(triomphe::ThinArc::from_header_and_slice(header, body))
     }
+    /// The same message with its body left on disk (a durable queue over its memory budget): a
+    /// header only. Bodies are never empty, so an empty one marks it.
+    pub fn without_body(&self) -> Self {
+        let h = self.header();
+        let header = Header {
+            sent: crate::sync::atomic::AtomicU64::new(h.sent.load(Relaxed)),
+            first_receive: crate::sync::atomic::AtomicU64::new(h.first_receive.load(Relaxed)),
+            extras: h.extras.clone(),
+            key: crate::sync::atomic::AtomicU64::new(h.key()),
+        };
+        Self(triomphe::ThinArc::from_header_and_slice(header, &[]))
+    }
+    /// Whether the body is only on disk ([`MessageData::without_body`]); the log reads it back.
+    pub fn spilled(&self) -> bool {
+        self.0.slice.is_empty()
+    }
+    /// The body; empty when [`MessageData::spilled`].
     pub fn body(&self) -> &[u8] {
         &self.0.slice
     }
@@ -232,6 +249,8 @@ pub struct Sent {
 #[derive(Clone, Debug)]
 pub struct Received {
     pub(crate) data: MessageData,
+    /// The body read back from the log, when `data` has its body on disk only.
+    pub(crate) loaded: Option<Box<[u8]>>,
     pub(crate) handle: ReceiptHandle,
     pub(crate) message_id: MessageId,
     pub(crate) receive_count: u32,
@@ -239,7 +258,7 @@ pub struct Received {
 
 impl Received {
     pub fn body(&self) -> &[u8] {
-        self.data.body()
+        self.loaded.as_deref().unwrap_or_else(|| self.data.body())
     }
     pub fn message_id(&self) -> MessageId {
         self.message_id

@@ -608,17 +608,20 @@ impl Queue {
         now: u64,
         wait: SyncWait,
     ) -> Result<Vec<Sent>> {
-        let made: Vec<(MessageData, u64, Option<String>)> =
-            prepared.into_iter().map(|p| make(p, now)).collect();
-        let batch: Vec<(MessageData, u64)> = made
-            .iter()
-            .map(|(d, delay_ms, _)| (d.clone(), if *delay_ms > 0 { now + delay_ms } else { 0 }))
-            .collect();
-        log.send(self.id, &batch, wait).await?;
-        drop(batch);
-        Ok(made
+        let mut batch = Vec::with_capacity(prepared.len());
+        let mut rest = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            let (data, delay_ms, md5) = make(p, now);
+            batch.push((data, if delay_ms > 0 { now + delay_ms } else { 0 }));
+            rest.push((delay_ms, md5));
+        }
+        // The log may leave bodies on disk (over its memory budget): the queue keeps what it
+        // gives back.
+        log.send(self.id, &mut batch, wait).await?;
+        Ok(batch
             .into_iter()
-            .map(|(d, delay_ms, md5)| self.place(d, delay_ms, md5, now))
+            .zip(rest)
+            .map(|((d, _), (delay_ms, md5))| self.place(d, delay_ms, md5, now))
             .collect())
     }
 
@@ -786,7 +789,9 @@ impl Queue {
                         let (dlq, _) = dead_letter
                             .as_ref()
                             .expect("moves only with a dead-letter queue");
-                        self.move_claimed(dlq, shard_no, index, claimed, false, now);
+                        if !self.move_claimed(dlq, shard_no, index, claimed, false, now) {
+                            still_ready.push((shard_no, index, generation));
+                        }
                     }
                     Claim::Got(claimed) => {
                         // SAFETY: the claim makes this thread the slot's owner until it finishes.
@@ -821,8 +826,35 @@ impl Queue {
             && !out.is_empty()
         {
             log.received(out.iter().map(|r| (&r.data, r.receive_count)));
+            if out.iter().any(|r| r.data.spilled()) {
+                return Self::with_bodies(log, out);
+            }
         }
         Ok(out)
+    }
+
+    /// Reads back the bodies of received messages kept on disk only. A message whose body cannot
+    /// be read is left out (it stays in flight and comes back when its visibility timeout ends);
+    /// when none can be, the receive fails with the cause.
+    fn with_bodies(log: &Log, mut out: Vec<Received>) -> Result<Vec<Received>> {
+        let errors = log.load_bodies(&mut out);
+        let mut first_error = None;
+        let mut kept = Vec::with_capacity(out.len());
+        for (r, e) in out.into_iter().zip(errors) {
+            match e {
+                None => kept.push(r),
+                Some(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) if kept.is_empty() => Err(Error::new(
+                ErrorCode::InternalFailure,
+                format!("Storage failure: {e}"),
+            )),
+            _ => Ok(kept),
+        }
     }
 
     fn received(
@@ -836,6 +868,7 @@ impl Queue {
         let global = self.global_slot(shard_no, index);
         let message_id = self.id_of(&data, shard_no, index, w.generation());
         Received {
+            loaded: None,
             handle: self
                 .secrets
                 .sign(self.id, global, w.generation(), w.receive_count(), now),
@@ -847,7 +880,8 @@ impl Queue {
 
     /// Moves a claimed message to `destination`, or (`redrive`) back to the queue it was
     /// dead-lettered from with its receive count reset. Its id, body, attributes and sent time go
-    /// with it. Returns false, leaving it ready here, when there is nowhere to move it.
+    /// with it. Returns false, leaving it ready here (the caller puts it back on a ready list), when
+    /// there is nowhere to move it or its body, kept on disk only, cannot be read.
     fn move_claimed(
         &self,
         destination: &Queue,
@@ -860,12 +894,25 @@ impl Queue {
         let shard = &self.shards[shard_no];
         let slot = Self::slot(shard, index);
         if destination.is_deleted() {
-            let ready = slot.word.cancel_move(claimed);
-            shard.ready.push((index, ready.generation()));
+            slot.word.cancel_move(claimed);
             return false;
         }
         // SAFETY: the claim makes this thread the slot's owner until it finishes.
         let data = unsafe { slot.data() }.expect("a published slot holds its message");
+        let loaded;
+        let body = match &self.storage {
+            Some(log) if data.spilled() => match log.read_body(data) {
+                Ok(b) => {
+                    loaded = b;
+                    &loaded[..]
+                }
+                Err(_) => {
+                    slot.word.cancel_move(claimed);
+                    return false;
+                }
+            },
+            _ => data.body(),
+        };
         let id = self.id_of(data, shard_no, index, claimed.generation());
         let extras = Extras {
             attributes: data.attributes().to_vec(),
@@ -877,12 +924,7 @@ impl Queue {
             },
         };
         let first_receive = data.header().first_receive();
-        let moved = MessageData::new(
-            data.body(),
-            data.sent_at(),
-            first_receive,
-            Some(Box::new(extras)),
-        );
+        let moved = MessageData::new(body, data.sent_at(), first_receive, Some(Box::new(extras)));
         let receive_count = if redrive { 0 } else { claimed.receive_count() };
         destination.accept_moved(moved, receive_count, now);
         slot.word.finish_move(claimed);
@@ -894,10 +936,13 @@ impl Queue {
     /// retention counted from its first send.
     pub(crate) fn accept_moved(&self, data: MessageData, receive_count: u32, now: u64) {
         let sent_at = data.sent_at();
-        if let Some(log) = &self.storage {
-            data.header().set_logged_receives(receive_count);
-            log.moved(self.id, &data);
-        }
+        let data = match &self.storage {
+            Some(log) => {
+                data.header().set_logged_receives(receive_count);
+                log.moved(self.id, data)
+            }
+            None => data,
+        };
         let (shard_no, index, w) = self.store(data, receive_count, false);
         let retention_ms = self.config.load().message_retention_period as u64 * 1000;
         self.shards[shard_no].timers.insert(timer::Entry {

@@ -538,11 +538,22 @@ fn async_sends_wait_for_their_sync_without_blocking_the_thread() {
 
 #[test]
 fn space_is_reclaimed_and_disk_use_follows_live_data() {
+    reclaim_space(None);
+}
+
+#[test]
+fn space_is_reclaimed_when_bodies_are_on_disk_only() {
+    // No body in memory: compaction copies the long-lived bodies from the segments themselves.
+    reclaim_space(Some(0));
+}
+
+fn reclaim_space(memory_budget: Option<u64>) {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(T0));
     let storage = StorageConfig {
         segment_bytes: 64 << 10,
         fsync: FsyncMode::Never,
+        memory_budget,
         ..config(dir.path())
     };
     let b = open_with(dir.path(), storage.clone(), &clock);
@@ -552,7 +563,7 @@ fn space_is_reclaimed_and_disk_use_follows_live_data() {
     for i in 0..20 {
         q.send(SendMessage::new(format!("keep {i}"))).unwrap();
     }
-    let mut kept = receive(&q, 20, Some(0)).len();
+    let kept = receive(&q, 20, Some(0)).len();
     assert_eq!(kept, 20);
     for _ in 0..200 {
         let batch = (0..10)
@@ -582,16 +593,166 @@ fn space_is_reclaimed_and_disk_use_follows_live_data() {
         "{:?}",
         segments(dir.path())
     );
+    let keep_bodies = |q: &sqsfast_core::Queue| {
+        let mut v: Vec<String> = receive(q, 1000, Some(0))
+            .iter()
+            .filter(|r| r.body().starts_with(b"keep"))
+            .map(|r| String::from_utf8(r.body().to_vec()).unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut expected: Vec<String> = (0..20).map(|i| format!("keep {i}")).collect();
+    expected.sort();
+    assert_eq!(keep_bodies(&q), expected, "copied bodies read back whole");
     let left = q.counts().visible + q.counts().in_flight;
     b.close();
     let b = open_with(dir.path(), storage, &clock);
     let q = b.queue("q").unwrap();
     assert_eq!(q.counts().visible, left);
-    kept = receive(&q, 1000, Some(0))
+    assert_eq!(
+        keep_bodies(&q),
+        expected,
+        "long-lived messages survive being copied"
+    );
+}
+
+#[test]
+fn bodies_over_the_memory_budget_stay_on_disk_and_read_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let budgeted = |budget: Option<u64>| StorageConfig {
+        memory_budget: budget,
+        ..config(dir.path())
+    };
+    let body = |i: usize| format!("{i:04} {}", "b".repeat(95));
+    let b = open_with(dir.path(), budgeted(Some(1000)), &clock);
+    let dlq = b.create_queue("dlq", &[], &[]).unwrap();
+    let redrive = format!(
+        r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":"1"}}"#,
+        dlq.arn()
+    );
+    let q = b
+        .create_queue("q", &attrs(&[("RedrivePolicy", &redrive)]), &[])
+        .unwrap();
+    for i in 0..100 {
+        q.send(SendMessage {
+            attributes: vec![("n".into(), AttributeValue::number(i.to_string()))],
+            ..SendMessage::new(body(i))
+        })
+        .unwrap();
+    }
+    let s = b.storage_stats().unwrap();
+    assert!(s.body_bytes_in_memory <= 1000, "{s:?}");
+    assert_eq!(s.bodies_on_disk, 90, "{s:?}");
+    // Every body and its attributes come back, whether kept in memory or read from the log.
+    let check = |got: &[Received], from: usize, to: usize| {
+        let mut seen: Vec<(String, String)> = got
+            .iter()
+            .map(|r| {
+                let n = match &r.attributes()[0].1.value {
+                    sqsfast_core::AttributeData::String(s) => s.clone(),
+                    other => panic!("{other:?}"),
+                };
+                (String::from_utf8(r.body().to_vec()).unwrap(), n)
+            })
+            .collect();
+        seen.sort();
+        let want: Vec<(String, String)> = (from..to).map(|i| (body(i), i.to_string())).collect();
+        assert_eq!(seen, want);
+    };
+    let got = receive(&q, 1000, Some(30));
+    check(&got, 0, 100);
+    for r in &got[..50] {
+        q.delete(r.handle()).unwrap();
+    }
+    let s = b.storage_stats().unwrap();
+    assert_eq!(s.live_messages, 50, "{s:?}");
+    // Past their visibility timeout, the second receive of the rest moves them to the dead-letter
+    // queue, which reads each body back for its new record.
+    clock.advance_ms(31_000);
+    assert!(receive(&q, 1000, Some(30)).is_empty());
+    let mut left: Vec<usize> = got[50..]
         .iter()
-        .filter(|r| r.body().starts_with(b"keep"))
-        .count();
-    assert_eq!(kept, 20, "long-lived messages survive being copied");
+        .map(|r| {
+            std::str::from_utf8(&r.body()[..4])
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    left.sort();
+    let moved = receive(&dlq, 1000, Some(0));
+    assert_eq!(moved.len(), 50);
+    let mut moved_ids: Vec<usize> = moved
+        .iter()
+        .map(|r| {
+            let i: usize = std::str::from_utf8(&r.body()[..4])
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(r.body(), body(i).as_bytes());
+            i
+        })
+        .collect();
+    moved_ids.sort();
+    assert_eq!(moved_ids, left);
+    b.close();
+
+    // A restart keeps to the budget, and without one every body is in memory again.
+    let b = open_with(dir.path(), budgeted(Some(500)), &clock);
+    let s = b.storage_stats().unwrap();
+    assert!(s.body_bytes_in_memory <= 500, "{s:?}");
+    assert_eq!(s.bodies_on_disk + s.body_bytes_in_memory / 100, 50, "{s:?}");
+    assert_eq!(receive(&b.queue("dlq").unwrap(), 1000, Some(0)).len(), 50);
+    b.close();
+    let b = open_with(dir.path(), budgeted(None), &clock);
+    let s = b.storage_stats().unwrap();
+    assert_eq!((s.bodies_on_disk, s.body_bytes_in_memory), (0, 50 * 100));
+    let again = receive(&b.queue("dlq").unwrap(), 1000, Some(0));
+    assert_eq!(again.len(), 50);
+    assert!(again.iter().all(|r| r.body().len() == 100));
+}
+
+#[test]
+fn a_damaged_body_on_disk_fails_its_receive_not_the_broker() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let storage = StorageConfig {
+        memory_budget: Some(0),
+        ..config(dir.path())
+    };
+    let b = open_with(dir.path(), storage, &clock);
+    let q = b.create_queue("q", &[], &[]).unwrap();
+    q.send(SendMessage::new("first body on disk")).unwrap();
+    q.send(SendMessage::new("second body on disk")).unwrap();
+    // Damage the first body in the segment (the broker reads it through the page cache).
+    let seg = &segments(dir.path())[0];
+    let mut bytes = fs::read(seg).unwrap();
+    let at = bytes
+        .windows(5)
+        .position(|w| w == b"first")
+        .expect("the body is in the log");
+    bytes[at] = b'F';
+    fs::write(seg, &bytes).unwrap();
+    // The damaged message is left out (it stays in flight); the other is delivered.
+    let got = receive(&q, 10, Some(5));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body(), b"second body on disk");
+    q.delete(got[0].handle()).unwrap();
+    clock.advance_ms(6_000);
+    // Alone, its receive fails with the cause, and the broker goes on serving.
+    let err = q
+        .receive(&ReceiveOptions {
+            max_messages: 10,
+            wait_seconds: Some(0),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InternalFailure);
+    assert!(err.message.contains("checksum mismatch"), "{}", err.message);
+    q.send(SendMessage::new("third")).unwrap();
+    assert_eq!(receive(&q, 10, Some(0))[0].body(), b"third");
 }
 
 #[test]

@@ -23,8 +23,10 @@ pub struct Broker {
 impl Broker {
     /// In memory by default; with `data_dir`, durable: queues and messages are read back from the
     /// directory and every change is kept there (`fsync`: `"always"`, `"interval"` or `"never"`).
+    /// `memory_budget_mb` caps the message bodies held in memory; past it they stay on disk.
     #[new]
-    #[pyo3(signature = (*, account_id=None, region=None, data_dir=None, fsync="interval", fsync_interval_ms=10, skip_corrupt=false))]
+    #[pyo3(signature = (*, account_id=None, region=None, data_dir=None, fsync="interval", fsync_interval_ms=10, skip_corrupt=false, memory_budget_mb=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         account_id: Option<String>,
@@ -33,6 +35,7 @@ impl Broker {
         fsync: &str,
         fsync_interval_ms: u64,
         skip_corrupt: bool,
+        memory_budget_mb: Option<u64>,
     ) -> PyResult<Self> {
         let mut config = BrokerConfig::default();
         if let Some(account_id) = account_id {
@@ -56,6 +59,7 @@ impl Broker {
             fsync: fsync.parse::<FsyncMode>().map_err(PyValueError::new_err)?,
             fsync_interval: Duration::from_millis(fsync_interval_ms),
             skip_corrupt,
+            memory_budget: memory_budget_mb.map(|mb| mb << 20),
             ..StorageConfig::new(dir)
         };
         let (inner, report) = py
@@ -112,6 +116,8 @@ impl Broker {
         d.set_item("log_bytes", s.log_bytes)?;
         d.set_item("live_bytes", s.live_bytes)?;
         d.set_item("live_messages", s.live_messages)?;
+        d.set_item("body_bytes_in_memory", s.body_bytes_in_memory)?;
+        d.set_item("bodies_on_disk", s.bodies_on_disk)?;
         d.set_item("error", s.error)?;
         Ok(Some(d))
     }

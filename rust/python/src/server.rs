@@ -13,6 +13,7 @@ use std::io::Write as _;
 #[pyo3(signature = (
     *, host = None, http_port = None, grpc_port = None, config = None, log_level = None,
     data_dir = None, in_memory = false, fsync = None, fsync_interval_ms = None, skip_corrupt = false,
+    memory_budget_mb = None,
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn serve(
@@ -27,6 +28,7 @@ pub fn serve(
     fsync: Option<String>,
     fsync_interval_ms: Option<u64>,
     skip_corrupt: bool,
+    memory_budget_mb: Option<u64>,
 ) -> PyResult<()> {
     let mut settings = match &config {
         Some(path) => {
@@ -62,6 +64,9 @@ pub fn serve(
         storage.fsync_interval_ms = ms;
     }
     storage.skip_corrupt |= skip_corrupt;
+    if memory_budget_mb.is_some() {
+        storage.memory_budget_mb = memory_budget_mb;
+    }
     init_logging(&settings.log_level)?;
     let broker_config = BrokerConfig {
         account_id: settings.account_id.clone(),
@@ -74,7 +79,7 @@ pub fn serve(
             CoreBroker::new(broker_config)
         }
         Some(storage) => {
-            let (dir, fsync) = (storage.dir.clone(), storage.fsync);
+            let (dir, fsync, budget) = (storage.dir.clone(), storage.fsync, storage.memory_budget);
             let (broker, report) = py
                 .detach(|| CoreBroker::open(broker_config, storage))
                 .map_err(|e| PyOSError::new_err(e.to_string()))?;
@@ -90,8 +95,12 @@ pub fn serve(
                     path.display()
                 );
             }
+            let budget = match budget {
+                Some(bytes) => format!(", bodies in memory up to {} MiB", bytes >> 20),
+                None => String::new(),
+            };
             println!(
-                "sqsfast: data in {} (fsync {fsync}): {} queues, {} messages from {} records in {:.2} s",
+                "sqsfast: data in {} (fsync {fsync}{budget}): {} queues, {} messages from {} records in {:.2} s",
                 dir.display(),
                 broker.list_queues("").len(),
                 report.messages,

@@ -12,6 +12,7 @@
 //! data_dir = "./sqsfast-data"    # durable by default; in_memory = true keeps nothing
 //! fsync = "interval"             # always | interval | never
 //! fsync_interval_ms = 10
+//! memory_budget_mb = 512         # bodies past this stay on disk only (default: all in memory)
 //!
 //! [limits]
 //! max_request_bytes = 4194304
@@ -90,6 +91,9 @@ pub struct Storage {
     pub segment_mb: u64,
     /// Start despite damaged records, skipping and reporting them.
     pub skip_corrupt: bool,
+    /// The most MiB of message bodies kept in memory; past it, bodies stay on disk only and are
+    /// read back when received, so a backlog can be larger than RAM. Unset: all in memory.
+    pub memory_budget_mb: Option<u64>,
 }
 
 impl Default for Storage {
@@ -101,6 +105,7 @@ impl Default for Storage {
             fsync_interval_ms: 10,
             segment_mb: 64,
             skip_corrupt: false,
+            memory_budget_mb: None,
         }
     }
 }
@@ -122,6 +127,7 @@ impl Storage {
             fsync_interval: std::time::Duration::from_millis(self.fsync_interval_ms),
             segment_bytes: self.segment_mb << 20,
             skip_corrupt: self.skip_corrupt,
+            memory_budget: self.memory_budget_mb.map(|mb| mb << 20),
             ..sqsfast_core::StorageConfig::new(&self.data_dir)
         }))
     }

@@ -28,6 +28,9 @@ use std::sync::atomic::{AtomicU64, Ordering, compiler_fence};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
 
+/// The largest segment: record offsets within one are 32-bit.
+pub(crate) const MAX_SEGMENT_BYTES: u64 = 1 << 31;
+
 /// A segment file starts with this magic, its number and the first key it may hold.
 pub(crate) const MAGIC: &[u8; 8] = b"SQSFLOG1";
 pub(crate) const SEG_HEADER: u64 = 24;
@@ -42,10 +45,24 @@ pub(crate) fn spare_path(dir: &Path, no: u64) -> PathBuf {
     dir.join(format!("{no:016x}.spare"))
 }
 
-/// A live message in the log: its queue and its data (shared with the queue's slot).
+/// A live message in the log: its queue, its data (shared with the queue's slot), and where its
+/// latest `SEND` record is: at offset `at` of the segment its data's tag names, `len` bytes.
 pub(crate) struct Entry {
     pub queue: u64,
     pub data: MessageData,
+    pub at: u32,
+    pub len: u32,
+}
+
+impl Entry {
+    pub fn new(queue: u64, data: MessageData) -> Self {
+        Self {
+            queue,
+            data,
+            at: 0,
+            len: 0,
+        }
+    }
 }
 
 const PAGE_BITS: u32 = 10;
@@ -100,6 +117,11 @@ impl KeyIndex {
 
     pub fn get(&self, key: u64) -> Option<&Entry> {
         self.page(key)?.entries[key as usize & (PAGE - 1)].as_ref()
+    }
+
+    pub fn get_mut(&mut self, key: u64) -> Option<&mut Entry> {
+        let p = (key >> PAGE_BITS).checked_sub(self.base)?;
+        self.pages.get_mut(p as usize)?.as_deref_mut()?.entries[key as usize & (PAGE - 1)].as_mut()
     }
 
     pub fn remove(&mut self, key: u64) -> Option<Entry> {
@@ -159,6 +181,8 @@ pub(crate) struct SegMeta {
     pub bytes: u64,
     pub live: u64,
     pub live_bytes: u64,
+    /// The file opened for reading bodies kept on disk only; opened when first needed.
+    pub file: Option<Arc<File>>,
 }
 
 /// The segment tag of a message whose `SEND` record is not written yet. Segment numbers whose low
@@ -211,6 +235,10 @@ struct State {
     segments: VecDeque<SegMeta>,
     index: KeyIndex,
     live_bytes: u64,
+    /// Bytes of the bodies the index holds in memory, and the number of messages whose bodies are
+    /// on disk only.
+    resident: u64,
+    spilled: u64,
     scratch: Vec<u8>,
     closed: bool,
     stop: bool,
@@ -235,9 +263,14 @@ impl State {
     /// Takes a message out of the index and the live counts.
     fn remove(&mut self, key: u64) -> Option<Entry> {
         let e = self.index.remove(key)?;
+        if e.data.spilled() {
+            self.spilled -= 1;
+        } else {
+            self.resident -= e.data.body().len() as u64;
+        }
         let tag = e.data.header().segment_tag();
         if tag != UNPLACED {
-            let len = record::send_len(&e.data) as u64;
+            let len = u64::from(e.len);
             self.live_bytes -= len;
             if let Some(s) = self.seg_mut(tag) {
                 s.live -= 1;
@@ -247,12 +280,14 @@ impl State {
         Some(e)
     }
 
-    /// Counts the message `key`, whose latest `SEND` record (of `len` bytes) was just written to
-    /// segment `no`, as live there (and no longer where an earlier record of it was).
-    fn retag(&mut self, key: u64, len: u64, no: u64) {
-        let Some(e) = self.index.get(key) else {
+    /// Counts the message `key`, whose latest `SEND` record (of `len` bytes) was just written at
+    /// offset `at` of segment `no`, as live there (and no longer where an earlier record of it was).
+    fn retag(&mut self, key: u64, len: u64, no: u64, at: usize) {
+        let Some(e) = self.index.get_mut(key) else {
             return;
         };
+        e.at = at as u32;
+        e.len = len as u32;
         let h = e.data.header();
         let old = h.segment_tag();
         h.set_segment_tag(no as u16);
@@ -266,6 +301,52 @@ impl State {
             s.live += 1;
             s.live_bytes += len;
         }
+    }
+
+    /// Puts a new message in the index, its body in memory.
+    fn insert(&mut self, key: u64, queue: u64, data: MessageData) {
+        self.resident += data.body().len() as u64;
+        if let Some(old) = self.index.insert(key, Entry::new(queue, data)) {
+            // A key is inserted once; only a caller's mistake would find one.
+            debug_assert!(false, "key {key} inserted twice");
+            self.resident -= old.data.body().len() as u64;
+        }
+    }
+
+    /// With the bodies in memory over `budget`, leaves the body of message `key` (whose record was
+    /// just written) on disk only: its data in the index becomes a header, returned for the queue's
+    /// slot to hold instead.
+    fn settle(&mut self, key: u64, budget: Option<u64>) -> Option<MessageData> {
+        let budget = budget?;
+        if self.resident <= budget {
+            return None;
+        }
+        let e = self.index.get_mut(key)?;
+        if e.data.spilled() {
+            return None;
+        }
+        let header = e.data.without_body();
+        let old = std::mem::replace(&mut e.data, header.clone());
+        self.resident -= old.body().len() as u64;
+        self.spilled += 1;
+        Some(header)
+    }
+
+    /// Where the latest record of message `key` is: its segment's file, offset and length.
+    fn locate(&mut self, dir: &Path, key: u64) -> io::Result<(Arc<File>, u64, usize)> {
+        let gone = || io::Error::new(io::ErrorKind::NotFound, format!("message {key} is gone"));
+        let e = self.index.get(key).ok_or_else(gone)?;
+        let (tag, at, len) = (e.data.header().segment_tag(), e.at, e.len);
+        let seg = self.seg_mut(tag).ok_or_else(gone)?;
+        let file = match &seg.file {
+            Some(f) => f.clone(),
+            None => {
+                let f = Arc::new(File::open(segment_path(dir, seg.no))?);
+                seg.file = Some(f.clone());
+                f
+            }
+        };
+        Ok((file, u64::from(at), len as usize))
     }
 
     fn failed_at(&self, lsn: u64) -> Option<Arc<str>> {
@@ -371,11 +452,14 @@ pub(crate) fn lock_dir(dir: &Path) -> std::result::Result<File, OpenError> {
 }
 
 impl Log {
-    pub fn new(config: StorageConfig, lock: File, replayed: Replayed) -> Self {
+    pub fn new(mut config: StorageConfig, lock: File, replayed: Replayed) -> Self {
+        config.segment_bytes = config.segment_bytes.min(MAX_SEGMENT_BYTES);
         let Replayed {
             mut segments,
             index,
             next_key,
+            resident,
+            spilled,
             ..
         } = replayed;
         if let Some(last) = segments.back_mut() {
@@ -396,6 +480,8 @@ impl Log {
             segments,
             index,
             live_bytes,
+            resident,
+            spilled,
             scratch: Vec::new(),
             closed: false,
             stop: false,
@@ -581,6 +667,7 @@ impl Shared {
             bytes: SEG_HEADER,
             live: 0,
             live_bytes: 0,
+            file: None,
         });
         Ok(())
     }
@@ -686,7 +773,7 @@ impl Shared {
         st.current().bytes += len as u64;
         st.written_lsn += len as u64;
         if let Some(key) = send_key {
-            st.retag(key, len as u64, no);
+            st.retag(key, len as u64, no, at);
         }
         Ok(st.written_lsn)
     }
@@ -719,21 +806,23 @@ impl Shared {
     }
 
     /// Places the record in `st.scratch`, or keeps it for later if there is no room on disk: for
-    /// records nobody waits for.
-    fn place_lazy(&self, st: &mut State) {
-        if self.place(st).is_err() {
-            let State {
-                pending, scratch, ..
-            } = st;
-            pending.extend_from_slice(scratch);
+    /// records nobody waits for. Returns whether it was placed.
+    fn place_lazy(&self, st: &mut State) -> bool {
+        if self.place(st).is_ok() {
+            return true;
         }
+        let State {
+            pending, scratch, ..
+        } = st;
+        pending.extend_from_slice(scratch);
+        false
     }
 
-    /// Encodes a message's `SEND` record into `st.scratch`; placing it counts the message as live
-    /// in the segment it lands in.
-    fn add(st: &mut State, queue: u64, data: &MessageData, visible_at: u64, acked: bool) {
+    /// Encodes a message's `SEND` record, with `body`, into `st.scratch`; placing it counts the
+    /// message as live in the segment it lands in.
+    fn add(st: &mut State, queue: u64, data: &MessageData, body: &[u8], visible_at: u64) {
         st.scratch.clear();
-        record::put_send(&mut st.scratch, queue, data, visible_at, acked);
+        record::put_send(&mut st.scratch, queue, data, body, visible_at, false);
     }
 
     /// Waits until everything up to `lsn` is synced; whoever finds no sync in progress runs one
@@ -859,10 +948,14 @@ impl Shared {
     /// # Errors
     /// `ServiceUnavailable` with the I/O error when no segment could be made or the sync failed,
     /// or after close.
+    ///
+    /// A message whose body does not fit the memory budget is replaced in `batch` by its header
+    /// ([`MessageData::without_body`]): the queue keeps that, and the body is read back from the
+    /// log when the message is received.
     pub async fn send(
         &self,
         queue: u64,
-        batch: &[(MessageData, u64)],
+        batch: &mut [(MessageData, u64)],
         wait: SyncWait,
     ) -> Result<()> {
         let lsn = self.append_sends(queue, batch)?;
@@ -887,7 +980,7 @@ impl Shared {
 
     /// Writes the `SEND` records of `batch` and returns the log position after them. On failure
     /// none of them stays in the index (those written get a delete after them).
-    fn append_sends(&self, queue: u64, batch: &[(MessageData, u64)]) -> Result<u64> {
+    fn append_sends(&self, queue: u64, batch: &mut [(MessageData, u64)]) -> Result<u64> {
         // Encoding (and the CRC) happens before the lock is taken; under it, only copies.
         let first = self
             .next_key
@@ -896,7 +989,7 @@ impl Shared {
         let mut ends = Vec::with_capacity(batch.len());
         for (i, (data, visible_at)) in batch.iter().enumerate() {
             data.header().set_key(first + i as u64);
-            record::put_send(&mut buf, queue, data, *visible_at, true);
+            record::put_send(&mut buf, queue, data, data.body(), *visible_at, true);
             ends.push(buf.len());
         }
         let mut st = self.state.lock();
@@ -908,18 +1001,17 @@ impl Shared {
         let mut failed = None;
         let mut placed = 0;
         let mut start = 0;
-        for ((data, _), end) in batch.iter().zip(ends) {
-            st.index.insert(
-                data.header().key(),
-                Entry {
-                    queue,
-                    data: data.clone(),
-                },
-            );
+        let budget = self.config.memory_budget;
+        for ((data, _), end) in batch.iter_mut().zip(ends) {
+            let key = data.header().key();
+            st.insert(key, queue, data.clone());
             match self.place_bytes(&mut st, &buf[start..end]) {
                 Ok(l) => {
                     lsn = l;
                     placed += 1;
+                    if let Some(header) = st.settle(key, budget) {
+                        *data = header;
+                    }
                 }
                 Err(e) => {
                     failed = Some(e);
@@ -958,23 +1050,59 @@ impl Shared {
         drop(dropped);
     }
 
-    /// Logs a message moved into a queue (dead-letter moves, redrives). Not waited for.
-    pub fn moved(&self, queue: u64, data: &MessageData) {
+    /// Logs a message moved into a queue (dead-letter moves, redrives). Not waited for. Returns
+    /// the data for the queue to hold: `data`, or its header when its body does not fit the memory
+    /// budget.
+    pub fn moved(&self, queue: u64, data: MessageData) -> MessageData {
         let mut st = self.state.lock();
         if st.closed {
-            return;
+            return data;
         }
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
         data.header().set_key(key);
-        st.index.insert(
-            key,
-            Entry {
-                queue,
-                data: data.clone(),
-            },
-        );
-        Self::add(&mut st, queue, data, 0, false);
-        self.place_lazy(&mut st);
+        st.insert(key, queue, data.clone());
+        Self::add(&mut st, queue, &data, data.body(), 0);
+        if self.place_lazy(&mut st) {
+            return st.settle(key, self.config.memory_budget).unwrap_or(data);
+        }
+        data
+    }
+
+    /// Reads back the bodies of received messages kept on disk only (the others are left as they
+    /// are). Returns, for each message, the error of a read that failed.
+    pub fn load_bodies(&self, items: &mut [crate::message::Received]) -> Vec<Option<String>> {
+        let mut errors: Vec<Option<String>> = vec![None; items.len()];
+        let mut found = Vec::new();
+        {
+            let mut st = self.state.lock();
+            for (i, r) in items.iter().enumerate() {
+                if r.data.spilled() {
+                    match st.locate(&self.dir, r.data.header().key()) {
+                        Ok(place) => found.push((i, place)),
+                        Err(e) => errors[i] = Some(e.to_string()),
+                    }
+                }
+            }
+        }
+        for (i, (file, at, len)) in found {
+            let key = items[i].data.header().key();
+            match read_body(&file, at, len, key) {
+                Ok(body) => items[i].loaded = Some(body),
+                Err(e) => errors[i] = Some(e),
+            }
+        }
+        errors
+    }
+
+    /// Reads back the body of a message kept on disk only.
+    pub fn read_body(&self, data: &MessageData) -> std::result::Result<Box<[u8]>, String> {
+        let key = data.header().key();
+        let (file, at, len) = self
+            .state
+            .lock()
+            .locate(&self.dir, key)
+            .map_err(|e| e.to_string())?;
+        read_body(&file, at, len, key)
     }
 
     /// Logs receives: (message, its receive count now). Not waited for.
@@ -1061,6 +1189,8 @@ impl Shared {
             log_bytes: st.segments.iter().map(|s| s.bytes).sum(),
             live_bytes: st.live_bytes,
             live_messages: st.index.len(),
+            body_bytes_in_memory: st.resident,
+            bodies_on_disk: st.spilled,
             error: st.error.as_deref().map(str::to_string),
         }
     }
@@ -1122,8 +1252,17 @@ impl Shared {
                 (no, max_key)
             };
             let tag = front_no as u16;
+            // Bodies kept on disk only are copied from the segment itself, read outside the lock.
+            let front = match self.config.memory_budget {
+                Some(_) => match fs::read(segment_path(&self.dir, front_no)) {
+                    Ok(bytes) => bytes,
+                    Err(_) => return,
+                },
+                None => Vec::new(),
+            };
             let mut from = 0;
             let mut last = 0;
+            let mut damaged = false;
             loop {
                 let mut st = self.state.lock();
                 if st.stop {
@@ -1136,7 +1275,21 @@ impl Shared {
                         continue;
                     }
                     let (queue, data) = (e.queue, e.data.clone());
-                    Self::add(&mut st, queue, &data, 0, false);
+                    let body = if data.spilled() {
+                        let (at, len) = (e.at as usize, e.len as usize);
+                        match front.get(at..at + len).map(|r| record::send_body(r, key)) {
+                            Some(Ok(body)) => body,
+                            // A damaged record: the message stays where it is, and so does the
+                            // segment.
+                            _ => {
+                                damaged = true;
+                                continue;
+                            }
+                        }
+                    } else {
+                        data.body()
+                    };
+                    Self::add(&mut st, queue, &data, body, 0);
                     match self.place(&mut st) {
                         Ok(l) => last = l,
                         Err(_) => {
@@ -1160,8 +1313,22 @@ impl Shared {
             if last > 0 && self.config.fsync != FsyncMode::Never && self.sync_to(last).is_err() {
                 return;
             }
+            if damaged {
+                return;
+            }
         }
     }
+}
+
+/// Reads the `SEND` record of message `key` at `at` in `file` and returns its body.
+fn read_body(file: &File, at: u64, len: usize, key: u64) -> std::result::Result<Box<[u8]>, String> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0; len];
+    file.read_exact_at(&mut buf, at)
+        .map_err(|e| format!("cannot read the body of a message: {e}"))?;
+    record::send_body(&buf, key)
+        .map(Box::from)
+        .map_err(|e| format!("cannot read the body of a message at offset {at}: {e}"))
 }
 
 fn write_header(map: &mut [u8], no: u64, first_key: u64) {

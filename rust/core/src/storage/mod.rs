@@ -97,6 +97,9 @@ pub struct StorageConfig {
     /// Start even when a record in the middle of the log is damaged: skip to the next good record
     /// and report what was skipped. Without it, damage stops the start with the file and offset.
     pub skip_corrupt: bool,
+    /// The most bytes of message bodies kept in memory; past it, bodies stay on disk only and are
+    /// read back when their messages are received. `None`: every body in memory.
+    pub memory_budget: Option<u64>,
     #[doc(hidden)]
     pub faults: Option<Faults>,
 }
@@ -109,6 +112,7 @@ impl StorageConfig {
             fsync_interval: Duration::from_millis(10),
             segment_bytes: 64 << 20,
             skip_corrupt: false,
+            memory_budget: None,
             faults: None,
         }
     }
@@ -122,6 +126,7 @@ impl fmt::Debug for StorageConfig {
             .field("fsync_interval", &self.fsync_interval)
             .field("segment_bytes", &self.segment_bytes)
             .field("skip_corrupt", &self.skip_corrupt)
+            .field("memory_budget", &self.memory_budget)
             .finish()
     }
 }
@@ -181,6 +186,10 @@ pub struct StorageStats {
     /// Bytes of the records of live messages.
     pub live_bytes: u64,
     pub live_messages: u64,
+    /// Bytes of message bodies held in memory.
+    pub body_bytes_in_memory: u64,
+    /// Messages whose bodies are on disk only (over the memory budget).
+    pub bodies_on_disk: u64,
     /// The last write or sync error, if the log has not written successfully since.
     pub error: Option<String>,
 }

@@ -46,7 +46,7 @@ fn put_str16(buf: &mut Vec<u8>, s: &[u8]) {
     buf.extend_from_slice(s);
 }
 
-/// The size of a message's `SEND` record, for live-data accounting.
+/// The size of the `SEND` record of a message that has its body in memory.
 pub fn send_len(data: &MessageData) -> usize {
     let mut n = HEADER + 2 + 5 * 8 + 2 + data.body().len();
     if let Some(e) = data.extras() {
@@ -67,11 +67,13 @@ pub fn send_len(data: &MessageData) -> usize {
     n
 }
 
-/// Appends a `SEND` record; returns its length.
+/// Appends a `SEND` record of `data` with `body` (its own, or read back from the log when it is
+/// kept on disk only); returns its length.
 pub fn put_send(
     buf: &mut Vec<u8>,
     queue: u64,
     data: &MessageData,
+    body: &[u8],
     visible_at: u64,
     acked: bool,
 ) -> usize {
@@ -111,7 +113,7 @@ pub fn put_send(
         buf.extend_from_slice(&(value.len() as u32).to_le_bytes());
         buf.extend_from_slice(value);
     }
-    buf.extend_from_slice(data.body());
+    buf.extend_from_slice(body);
     finish(buf, at)
 }
 
@@ -192,6 +194,12 @@ impl<'a> Cursor<'a> {
 
 /// Reads the record at the start of `bytes`.
 pub fn read(bytes: &[u8]) -> Read {
+    read_keeping(bytes, |_| true)
+}
+
+/// Reads the record at the start of `bytes`; a `SEND` record's message keeps its body in memory
+/// only if `keep_body(body length)` says so (else [`MessageData::spilled`]).
+pub fn read_keeping(bytes: &[u8], keep_body: impl FnOnce(usize) -> bool) -> Read {
     if bytes.len() < HEADER {
         return Read::Torn;
     }
@@ -207,13 +215,61 @@ pub fn read(bytes: &[u8]) -> Read {
     if crc32c::crc32c(payload) != crc {
         return Read::Bad("checksum mismatch".into());
     }
-    match decode(payload) {
+    match decode(payload, keep_body) {
         Some(r) => Read::Record(r, HEADER + len),
         None => Read::Bad("malformed record".into()),
     }
 }
 
-fn decode(payload: &[u8]) -> Option<Record> {
+/// The body of the `SEND` record of message `key` at the start of `bytes`, checked (length, CRC,
+/// kind, key): how a body kept on disk only is read back.
+pub fn send_body(bytes: &[u8], key: u64) -> Result<&[u8], String> {
+    if bytes.len() < HEADER {
+        return Err("record cut short".into());
+    }
+    let len = u32::from_le_bytes(bytes[0..4].try_into().unwrap()) as usize;
+    let crc = u32::from_le_bytes(bytes[4..8].try_into().unwrap());
+    if len == 0 || len > MAX_PAYLOAD || bytes.len() < HEADER + len {
+        return Err(format!("bad record length {len}"));
+    }
+    let payload = &bytes[HEADER..HEADER + len];
+    if crc32c::crc32c(payload) != crc {
+        return Err("checksum mismatch".into());
+    }
+    let mut c = Cursor(payload);
+    let skip = (|| {
+        if c.u8()? != SEND {
+            return None;
+        }
+        let flags = c.u8()?;
+        c.take(8)?;
+        let found = c.u64()?;
+        c.take(24)?;
+        if flags & FLAG_ORIGINAL_ID != 0 {
+            c.take(16)?;
+        }
+        if flags & FLAG_SOURCE_ARN != 0 {
+            let n = c.u16()? as usize;
+            c.take(n)?;
+        }
+        for _ in 0..c.u16()? {
+            let n = c.u16()? as usize;
+            c.take(n)?;
+            let n = c.u16()? as usize;
+            c.take(n + 1)?;
+            let n = c.u32()? as usize;
+            c.take(n)?;
+        }
+        Some(found)
+    })();
+    match skip {
+        Some(found) if found == key => Ok(c.0),
+        Some(found) => Err(format!("record of message {found}, not {key}")),
+        None => Err("not a send record".into()),
+    }
+}
+
+fn decode(payload: &[u8], keep_body: impl FnOnce(usize) -> bool) -> Option<Record> {
     let mut c = Cursor(payload);
     match c.u8()? {
         SEND => {
@@ -258,7 +314,8 @@ fn decode(payload: &[u8]) -> Option<Record> {
                         dead_letter_source_arn: source,
                     })
                 });
-            let data = MessageData::new(c.0, sent, receive_word, extras);
+            let body = if keep_body(c.0.len()) { c.0 } else { &[] };
+            let data = MessageData::new(body, sent, receive_word, extras);
             data.header().set_key(key);
             Some(Record::Send {
                 queue,
@@ -292,9 +349,18 @@ mod tests {
         let data = MessageData::new(b"hello", 1234, 77 | (3 << 48), Some(Box::new(extras)));
         data.header().set_key(9);
         let mut buf = Vec::new();
-        let n = put_send(&mut buf, 5, &data, 999, true);
+        let n = put_send(&mut buf, 5, &data, data.body(), 999, true);
         assert_eq!(n, buf.len());
         assert_eq!(n, send_len(&data));
+        assert_eq!(send_body(&buf, 9), Ok(&b"hello"[..]));
+        assert!(send_body(&buf, 10).unwrap_err().contains("not 10"));
+        assert!(send_body(&buf[..n - 1], 9).is_err());
+        let Read::Record(Record::Send { data: spilled, .. }, _) = read_keeping(&buf, |_| false)
+        else {
+            panic!("not a send")
+        };
+        assert!(spilled.spilled());
+        assert_eq!(spilled.attributes(), data.attributes());
         let Read::Record(
             Record::Send {
                 queue,

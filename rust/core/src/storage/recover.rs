@@ -19,6 +19,10 @@ pub(crate) struct Replayed {
     /// Messages still delayed: key → end of the delay.
     pub delayed: HashMap<u64, u64>,
     pub next_key: u64,
+    /// Bytes of bodies kept in memory, and messages whose bodies were left on disk (over the
+    /// memory budget).
+    pub resident: u64,
+    pub spilled: u64,
     pub report: RecoveryReport,
 }
 
@@ -59,8 +63,25 @@ fn resync(bytes: &[u8], from: usize) -> Option<usize> {
         .find(|&off| matches!(record::read(&bytes[off..]), Read::Record(..)))
 }
 
-pub(crate) fn replay(dir: &Path, skip_corrupt: bool, now: u64) -> Result<Replayed, OpenError> {
+/// Reads the log of `dir`. Bodies are kept in memory up to `budget` bytes in all; the rest stay on
+/// disk.
+pub(crate) fn replay(
+    dir: &Path,
+    skip_corrupt: bool,
+    budget: Option<u64>,
+    now: u64,
+) -> Result<Replayed, OpenError> {
     let started = Instant::now();
+    let mut resident = 0u64;
+    let mut spilled = 0u64;
+    // A message replaced or deleted leaves the counts.
+    let forget = |data: &crate::message::MessageData, resident: &mut u64, spilled: &mut u64| {
+        if data.spilled() {
+            *spilled -= 1;
+        } else {
+            *resident -= data.body().len() as u64;
+        }
+    };
     let mut report = RecoveryReport::default();
     let mut index = KeyIndex::default();
     let mut delayed = HashMap::new();
@@ -97,6 +118,7 @@ pub(crate) fn replay(dir: &Path, skip_corrupt: bool, now: u64) -> Result<Replaye
             bytes: bytes.len() as u64,
             live: 0,
             live_bytes: 0,
+            file: None,
         };
         let mut off = SEG_HEADER as usize;
         let mut end = None;
@@ -126,7 +148,8 @@ pub(crate) fn replay(dir: &Path, skip_corrupt: bool, now: u64) -> Result<Replaye
                 end = Some(off);
                 break;
             }
-            match record::read(rest) {
+            let keep = |len: usize| budget.is_none_or(|b| resident + len as u64 <= b);
+            match record::read_keeping(rest, keep) {
                 Read::Record(r, n) => {
                     report.records += 1;
                     match r {
@@ -144,7 +167,20 @@ pub(crate) fn replay(dir: &Path, skip_corrupt: bool, now: u64) -> Result<Replaye
                             } else {
                                 delayed.remove(&key);
                             }
-                            index.insert(key, Entry { queue, data });
+                            if data.spilled() {
+                                spilled += 1;
+                            } else {
+                                resident += data.body().len() as u64;
+                            }
+                            let entry = Entry {
+                                queue,
+                                data,
+                                at: off as u32,
+                                len: n as u32,
+                            };
+                            if let Some(old) = index.insert(key, entry) {
+                                forget(&old.data, &mut resident, &mut spilled);
+                            }
                         }
                         Record::Receive { key, receive_word } => {
                             if let Some(e) = index.get(key) {
@@ -152,7 +188,9 @@ pub(crate) fn replay(dir: &Path, skip_corrupt: bool, now: u64) -> Result<Replaye
                             }
                         }
                         Record::Delete { key } => {
-                            index.remove(key);
+                            if let Some(old) = index.remove(key) {
+                                forget(&old.data, &mut resident, &mut spilled);
+                            }
                             delayed.remove(&key);
                         }
                     }
@@ -208,7 +246,7 @@ pub(crate) fn replay(dir: &Path, skip_corrupt: bool, now: u64) -> Result<Replaye
         for key in keys {
             let e = index.get(key).expect("listed keys are live");
             let tag = e.data.header().segment_tag();
-            let len = record::send_len(&e.data) as u64;
+            let len = u64::from(e.len);
             if let Some(s) = by_tag.get(&tag).and_then(|&i| segments.get_mut(i)) {
                 s.live += 1;
                 s.live_bytes += len;
@@ -225,6 +263,8 @@ pub(crate) fn replay(dir: &Path, skip_corrupt: bool, now: u64) -> Result<Replaye
         index,
         delayed,
         next_key,
+        resident,
+        spilled,
         report,
     })
 }

@@ -9,12 +9,21 @@
 //! (body bytes, 256), `SQSFAST_BENCH_RECOVER` (messages for the restart test, default 10 000 000;
 //! 0 skips it), `SQSFAST_BENCH_DIR` (where data directories go; default the system temp dir, which
 //! should be a real disk for the fsync numbers to mean anything).
+//!
+//! `SQSFAST_BENCH_BACKLOG=50000000` runs only the backlog test: that many messages queued under a
+//! body memory budget of `SQSFAST_BENCH_BUDGET_MB` (default 512), the process's resident memory
+//! after sending and after a restart (in a process of its own), then every message received
+//! (bodies read back from disk), checked and deleted.
 
 use sqsfast_core::{
     Broker, BrokerConfig, FsyncMode, Queue, ReceiveOptions, SendMessage, StorageConfig,
 };
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// The allocator of the Python extension and `sqsfast serve`, so that memory figures are theirs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -221,8 +230,169 @@ fn recovery(n: usize, body: &[u8]) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A body of `size` bytes that names message `i`.
+fn numbered(i: u64, size: usize) -> Vec<u8> {
+    let mut body = format!("{i:016}").into_bytes();
+    body.resize(size.max(16), b'x');
+    body
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 30) as f64
+}
+
+const BACKLOG_THREADS: u64 = 2;
+
+/// Fills a queue with `n` messages under the budget, then runs [`backlog_restart`] in a new process
+/// (so that its memory is only what the restart holds).
+fn backlog(n: u64, size: usize, budget_mb: u64) {
+    let dir = fresh("backlog");
+    let storage = StorageConfig {
+        fsync: FsyncMode::Never,
+        memory_budget: Some(budget_mb << 20),
+        ..StorageConfig::new(&dir)
+    };
+    let gb = gib;
+    let threads = BACKLOG_THREADS;
+    {
+        let (b, _) = Broker::open(BrokerConfig::default(), storage.clone()).expect("open");
+        let q = b.create_queue("backlog", &[], &[]).unwrap();
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let q = &q;
+                s.spawn(move || {
+                    let mut i = t;
+                    while i < n {
+                        let entries = (0..100)
+                            .map_while(|j| {
+                                let k = i + j * threads;
+                                (k < n)
+                                    .then(|| (j.to_string(), SendMessage::new(numbered(k, size))))
+                            })
+                            .collect::<Vec<_>>();
+                        i += entries.len() as u64 * threads;
+                        for (_, r) in q.send_batch(entries, 100).expect("send batch") {
+                            r.expect("send entry");
+                        }
+                    }
+                });
+            }
+        });
+        let stats = b.storage_stats().unwrap();
+        println!(
+            "backlog: {n} messages of {size} bytes sent in {:.1} s ({:.0} msg/s), budget {budget_mb} MiB: {:.2} GiB of bodies in memory, {} on disk only; RSS {:.2} GiB ({:.0} bytes/message)",
+            start.elapsed().as_secs_f64(),
+            n as f64 / start.elapsed().as_secs_f64(),
+            gb(stats.body_bytes_in_memory),
+            stats.bodies_on_disk,
+            gb(rss_bytes()),
+            rss_bytes() as f64 / n as f64,
+        );
+        assert_eq!(q.counts().visible, n, "every send is in the queue");
+        b.close();
+    }
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("SQSFAST_BENCH_BACKLOG_DIR", &dir)
+        .status()
+        .expect("run the restart");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(status.success(), "the restart and drain failed");
+}
+
+/// Opens the backlog's directory again and receives, checks and deletes every message.
+fn backlog_restart(dir: &Path, n: u64, size: usize, budget_mb: u64) {
+    let storage = StorageConfig {
+        fsync: FsyncMode::Never,
+        memory_budget: Some(budget_mb << 20),
+        ..StorageConfig::new(dir)
+    };
+    let (gb, threads) = (gib, BACKLOG_THREADS);
+    let start = Instant::now();
+    let (b, report) = Broker::open(BrokerConfig::default(), storage).expect("reopen");
+    let stats = b.storage_stats().unwrap();
+    println!(
+        "backlog: restart ready in {:.1} s ({:.1} GB of log); RSS {:.2} GiB ({:.0} bytes/message), {} bodies on disk only",
+        start.elapsed().as_secs_f64(),
+        stats.log_bytes as f64 / 1e9,
+        gb(rss_bytes()),
+        rss_bytes() as f64 / n as f64,
+        stats.bodies_on_disk,
+    );
+    assert_eq!(report.messages, n, "every message is back");
+    // Every message received once, its body checked, and deleted.
+    let q = b.queue("backlog").unwrap();
+    let mut seen = vec![false; n as usize];
+    let start = Instant::now();
+    let received: u64 = std::thread::scope(|s| {
+        let (q, size) = (&q, size);
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(move || {
+                    let opts = ReceiveOptions {
+                        max_messages: 100,
+                        max_batch: 100,
+                        visibility_timeout: Some(3600),
+                        wait_seconds: Some(0),
+                    };
+                    let mut ids = Vec::new();
+                    loop {
+                        let got = q.receive(&opts).expect("receive");
+                        if got.is_empty() {
+                            return ids;
+                        }
+                        let handles = got
+                            .iter()
+                            .enumerate()
+                            .map(|(j, m)| {
+                                let i: u64 = std::str::from_utf8(&m.body()[..16])
+                                    .unwrap()
+                                    .parse()
+                                    .unwrap();
+                                assert_eq!(m.body(), numbered(i, size), "body of message {i}");
+                                ids.push(i);
+                                (j.to_string(), *m.handle())
+                            })
+                            .collect();
+                        for (_, r) in q.delete_batch(handles, 100).expect("delete") {
+                            r.expect("delete entry");
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .map(|i| {
+                assert!(
+                    !std::mem::replace(&mut seen[i as usize], true),
+                    "message {i} twice"
+                );
+            })
+            .count() as u64
+    });
+    println!(
+        "backlog: all {received} received, checked and deleted in {:.1} s ({:.0} msg/s)",
+        start.elapsed().as_secs_f64(),
+        received as f64 / start.elapsed().as_secs_f64()
+    );
+    assert_eq!(received, n, "every message received");
+    b.close();
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let backlog_n = env("SQSFAST_BENCH_BACKLOG", 0) as u64;
+    if backlog_n > 0 {
+        let size = env("SQSFAST_BENCH_SIZE", 256);
+        let budget_mb = env("SQSFAST_BENCH_BUDGET_MB", 512) as u64;
+        match std::env::var_os("SQSFAST_BENCH_BACKLOG_DIR") {
+            Some(dir) => backlog_restart(Path::new(&dir), backlog_n, size, budget_mb),
+            None => backlog(backlog_n, size, budget_mb),
+        }
         return;
     }
     let n = env("SQSFAST_BENCH_MESSAGES", 2_000_000);

@@ -159,6 +159,7 @@ impl Broker {
         let mut replayed = storage::replay(&dir, storage.skip_corrupt, storage.memory_budget, now)?;
         let mut report = std::mem::take(&mut replayed.report);
         let delayed = std::mem::take(&mut replayed.delayed);
+        let cold_lists = std::mem::take(&mut replayed.cold_lists);
         let log = Arc::new(Log::new(storage, lock, replayed));
         let secrets = match &meta {
             Some(m) => Secrets::with_ids(m.ids_key),
@@ -199,14 +200,24 @@ impl Broker {
             })?;
         }
         let mut messages = 0;
-        log.recovered(&delayed, |e, visible_at| match by_id.get(&e.queue) {
-            Some(q) => {
-                q.restore(e.data.clone(), visible_at, now);
-                messages += 1;
-                true
+        log.recovered(&delayed, |e, visible_at| {
+            match by_id.get(&u64::from(e.queue)) {
+                Some(q) => {
+                    // Messages on disk whole come back as their queue's list of keys, below.
+                    if let Some(data) = &e.data {
+                        q.restore(data.clone(), visible_at, now);
+                    }
+                    messages += 1;
+                    true
+                }
+                None => false,
             }
-            None => false,
         });
+        for (id, list) in cold_lists {
+            if let Some(q) = by_id.get(&id) {
+                q.restore_cold(list);
+            }
+        }
         report.messages = messages;
         Ok((Self { inner }, report))
     }
@@ -283,6 +294,13 @@ impl Broker {
             return Ok(existing);
         }
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        if id >= u64::from(u32::MAX) {
+            // The log's index keeps queue ids in 32 bits.
+            return Err(Error::new(
+                ErrorCode::OverLimit,
+                "This broker has created as many queues as it can number.",
+            ));
+        }
         let tags: BTreeMap<String, String> = tags.iter().cloned().collect();
         let queue = Arc::new(Queue::new(id, name, config, tags, &self.inner));
         entry.or_insert(queue.clone());

@@ -125,13 +125,12 @@ pub(crate) struct Extras {
 /// The low 48 bits of a packed header word: epoch milliseconds (good until the year 10889).
 pub(crate) const MS_MASK: u64 = (1 << 48) - 1;
 
-/// What a stored message keeps besides its body. Two of its words pack a time with a 16-bit field
+/// What a stored message keeps besides its body. One of its words packs a time with a 16-bit field
 /// that only durable queues use, so that a message costs the same memory in both modes.
 #[derive(Debug)]
 pub(crate) struct Header {
-    /// Sent time in ms (low 48 bits); in a durable queue, the low 16 bits of the number of the log
-    /// segment that holds the message's latest record (high 16).
-    sent: crate::sync::atomic::AtomicU64,
+    /// Sent time in ms.
+    sent: u64,
     /// First receive time in ms (low 48 bits, 0 = never received); in a durable queue, the receive
     /// count last logged (high 16).
     first_receive: crate::sync::atomic::AtomicU64,
@@ -143,7 +142,7 @@ pub(crate) struct Header {
 
 impl Header {
     pub fn sent_at(&self) -> u64 {
-        self.sent.load(Relaxed) & MS_MASK
+        self.sent
     }
     pub fn first_receive(&self) -> u64 {
         self.first_receive.load(Relaxed) & MS_MASK
@@ -174,15 +173,6 @@ impl Header {
     pub fn set_key(&self, key: u64) {
         self.key.store(key, Relaxed);
     }
-    /// The low 16 bits of the segment number holding the latest record.
-    pub fn segment_tag(&self) -> u16 {
-        (self.sent.load(Relaxed) >> 48) as u16
-    }
-    pub fn set_segment_tag(&self, tag: u16) {
-        let _ = self.sent.fetch_update(Relaxed, Relaxed, |v| {
-            Some((v & MS_MASK) | (u64::from(tag) << 48))
-        });
-    }
 }
 
 /// A stored message: header and body in one reference-counted allocation (a thin pointer), since
@@ -195,7 +185,7 @@ impl MessageData {
     /// `first_receive` is the packed word of [`Header::receive_word`] (a plain time in memory).
     pub fn new(body: &[u8], sent_at: u64, first_receive: u64, extras: Option<Box<Extras>>) -> Self {
         let header = Header {
-            sent: crate::sync::atomic::AtomicU64::new(sent_at & MS_MASK),
+            sent: sent_at & MS_MASK,
             first_receive: crate::sync::atomic::AtomicU64::new(first_receive),
             extras,
             key: crate::sync::atomic::AtomicU64::new(0),
@@ -207,7 +197,7 @@ impl MessageData {
     pub fn without_body(&self) -> Self {
         let h = self.header();
         let header = Header {
-            sent: crate::sync::atomic::AtomicU64::new(h.sent.load(Relaxed)),
+            sent: h.sent,
             first_receive: crate::sync::atomic::AtomicU64::new(h.first_receive.load(Relaxed)),
             extras: h.extras.clone(),
             key: crate::sync::atomic::AtomicU64::new(h.key()),

@@ -18,7 +18,7 @@ use crate::message::{
     self, Extras, MessageAttributes, MessageData, MessageId, Received, SendMessage, Sent,
 };
 use crate::slot::{Claim, Delete, Remove, SlotWord, State, Visibility, Word};
-use crate::storage::{Log, QueueMeta, SyncWait};
+use crate::storage::{Log, Outgoing, QueueMeta, SyncWait, Warmed};
 use crate::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use crate::timer::{self, Kind, Wheel};
 use arc_swap::ArcSwap;
@@ -27,7 +27,7 @@ use crossbeam_utils::CachePadded;
 use event_listener::{Event, EventListener, IntoNotification as _, Listener as _};
 use parking_lot::Mutex;
 use std::cell::UnsafeCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -232,6 +232,31 @@ pub struct Queue {
     secrets: Arc<Secrets>,
     /// The broker's log, in a durable broker.
     storage: Option<Arc<Log>>,
+    cold: Cold,
+}
+
+/// Messages a durable queue past its memory budget keeps on disk only, header and body: never
+/// received, not delayed, known here by their log key and sent time, in send order. Consumers move
+/// them into slots as they reach them ([`Queue::promote`]). While there are any, new sends join
+/// them, so that messages are met in about the order they came.
+#[derive(Default)]
+struct Cold {
+    list: Mutex<VecDeque<(u64, u64)>>,
+    len: AtomicI64,
+    /// Sent time of the first, `u64::MAX` when none.
+    oldest: AtomicU64,
+}
+
+impl Cold {
+    fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed).max(0) as usize
+    }
+    /// Updates `len` and `oldest` after a change of `list` (whose lock the caller holds).
+    fn changed(&self, list: &VecDeque<(u64, u64)>) {
+        self.len.store(list.len() as i64, Ordering::Relaxed);
+        let oldest = list.front().map_or(u64::MAX, |(_, sent)| *sent);
+        self.oldest.store(oldest, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for Queue {
@@ -281,6 +306,10 @@ impl Queue {
             clock: broker.config.clock.clone(),
             secrets: broker.secrets.clone(),
             storage: broker.storage.clone(),
+            cold: Cold {
+                oldest: AtomicU64::new(u64::MAX),
+                ..Cold::default()
+            },
         }
     }
 
@@ -392,6 +421,21 @@ impl Queue {
                 && let Some(mut state) = shard.advance.try_lock()
             {
                 self.advance(shard, &mut state, now);
+            }
+        }
+        let oldest = self.cold.oldest.load(Ordering::Relaxed);
+        if oldest != u64::MAX {
+            let retention_ms = self.config.load().message_retention_period as u64 * 1000;
+            if oldest + retention_ms <= now
+                && let (Some(log), Some(mut list)) = (&self.storage, self.cold.list.try_lock())
+            {
+                while let Some(&(key, sent)) = list.front()
+                    && sent + retention_ms <= now
+                {
+                    list.pop_front();
+                    log.deleted_key(key);
+                }
+                self.cold.changed(&list);
             }
         }
     }
@@ -612,17 +656,44 @@ impl Queue {
         let mut rest = Vec::with_capacity(prepared.len());
         for p in prepared {
             let (data, delay_ms, md5) = make(p, now);
-            batch.push((data, if delay_ms > 0 { now + delay_ms } else { 0 }));
+            let visible_at = if delay_ms > 0 { now + delay_ms } else { 0 };
+            batch.push(Outgoing {
+                data,
+                visible_at,
+                cold: false,
+            });
             rest.push((delay_ms, md5));
         }
-        // The log may leave bodies on disk (over its memory budget): the queue keeps what it
-        // gives back.
-        log.send(self.id, &mut batch, wait).await?;
-        Ok(batch
+        // Past its memory budget the log keeps messages on disk: the queue keeps what it gives
+        // back, or only the key of a message it marks cold.
+        log.send(self.id, &mut batch, self.cold.len() > 0, wait)
+            .await?;
+        let mut cold = Vec::new();
+        let sent = batch
             .into_iter()
             .zip(rest)
-            .map(|((d, _), (delay_ms, md5))| self.place(d, delay_ms, md5, now))
-            .collect())
+            .map(|(o, (delay_ms, md5))| {
+                if o.cold {
+                    let key = o.data.header().key();
+                    cold.push((key, o.data.sent_at()));
+                    Sent {
+                        message_id: self.secrets.message_id_for_key(self.id, key),
+                        md5_of_attributes: md5,
+                    }
+                } else {
+                    self.place(o.data, delay_ms, md5, now)
+                }
+            })
+            .collect();
+        if !cold.is_empty() {
+            let n = cold.len();
+            let mut list = self.cold.list.lock();
+            list.extend(cold);
+            self.cold.changed(&list);
+            drop(list);
+            self.event.notify(n.additional());
+        }
+        Ok(sent)
     }
 
     fn enqueue(&self, p: Prepared, now: u64) -> Sent {
@@ -659,6 +730,51 @@ impl Queue {
             message_id,
             md5_of_attributes,
         }
+    }
+
+    /// Takes the messages of this queue a restart left on disk whole: (log key, sent time).
+    pub(crate) fn restore_cold(&self, list: Vec<(u64, u64)>) {
+        let mut cold = self.cold.list.lock();
+        cold.extend(list);
+        self.cold.changed(&cold);
+    }
+
+    /// Moves up to `n` messages kept on disk only into slots, ready. Returns how many it moved, and
+    /// the error of a message that could not be read (it goes back to the end of the list).
+    fn promote(&self, log: &Log, n: usize) -> (usize, Option<String>) {
+        let taken: Vec<(u64, u64)> = {
+            let mut list = self.cold.list.lock();
+            let n = n.min(list.len());
+            let taken = list.drain(..n).collect();
+            self.cold.changed(&list);
+            taken
+        };
+        if taken.is_empty() {
+            return (0, None);
+        }
+        let keys: Vec<u64> = taken.iter().map(|(k, _)| *k).collect();
+        let mut failed = Vec::new();
+        let mut error = None;
+        let mut moved = 0;
+        for (w, entry) in log.warm(&keys).into_iter().zip(taken) {
+            match w {
+                Warmed::Data(data) => {
+                    self.store(data, 0, false);
+                    moved += 1;
+                }
+                Warmed::Gone => {}
+                Warmed::Failed(e) => {
+                    failed.push(entry);
+                    error.get_or_insert(e);
+                }
+            }
+        }
+        if !failed.is_empty() {
+            let mut list = self.cold.list.lock();
+            list.extend(failed);
+            self.cold.changed(&list);
+        }
+        (moved, error)
     }
 
     /// Puts a message read back from the log in the queue: ready, or delayed until `visible_at`.
@@ -775,47 +891,65 @@ impl Queue {
         // after this receive, or the loop below would pop them again and return a message twice.
         let mut still_ready = Vec::new();
         let home = self.home();
-        for i in 0..self.shards.len() {
-            let shard_no = (home + i) & (self.shards.len() - 1);
-            let shard = &self.shards[shard_no];
-            while out.len() < want {
-                let Some((index, generation)) = shard.ready.pop() else {
-                    break;
-                };
-                let slot = Self::slot(shard, index);
-                match slot.word.claim(generation, max_receives) {
-                    Claim::Stale => {}
-                    Claim::Move(claimed) => {
-                        let (dlq, _) = dead_letter
-                            .as_ref()
-                            .expect("moves only with a dead-letter queue");
-                        if !self.move_claimed(dlq, shard_no, index, claimed, false, now) {
-                            still_ready.push((shard_no, index, generation));
+        // Messages kept on disk only are taken into slots as consumers ask for messages, behind
+        // the ready ones: neither kind waits for the other to run out.
+        let mut cold_error = None;
+        loop {
+            let mut promoted = 0;
+            if self.cold.len() > 0
+                && let Some(log) = &self.storage
+            {
+                let (moved, error) = self.promote(log, want - out.len());
+                if let Some(e) = error {
+                    cold_error.get_or_insert(e);
+                }
+                promoted = moved;
+            }
+            for i in 0..self.shards.len() {
+                let shard_no = (home + i) & (self.shards.len() - 1);
+                let shard = &self.shards[shard_no];
+                while out.len() < want {
+                    let Some((index, generation)) = shard.ready.pop() else {
+                        break;
+                    };
+                    let slot = Self::slot(shard, index);
+                    match slot.word.claim(generation, max_receives) {
+                        Claim::Stale => {}
+                        Claim::Move(claimed) => {
+                            let (dlq, _) = dead_letter
+                                .as_ref()
+                                .expect("moves only with a dead-letter queue");
+                            if !self.move_claimed(dlq, shard_no, index, claimed, false, now) {
+                                still_ready.push((shard_no, index, generation));
+                            }
                         }
-                    }
-                    Claim::Got(claimed) => {
-                        // SAFETY: the claim makes this thread the slot's owner until it finishes.
-                        let data = unsafe { slot.data() }
-                            .expect("a published slot holds its message")
-                            .clone();
-                        data.header().received_first_at(now);
-                        let w = slot.word.finish_receive(claimed, visibility > 0);
-                        if visibility > 0 {
-                            shard.counts.moved(State::Ready, State::InFlight);
-                            shard.timers.insert(timer::Entry {
-                                deadline: now + visibility as u64 * 1000,
-                                slot: index,
-                                kind: Kind::Visibility,
-                                word: w.bits(),
-                            });
-                        } else {
-                            still_ready.push((shard_no, index, generation));
+                        Claim::Got(claimed) => {
+                            // SAFETY: the claim makes this thread the slot's owner until it finishes.
+                            let data = unsafe { slot.data() }
+                                .expect("a published slot holds its message")
+                                .clone();
+                            data.header().received_first_at(now);
+                            let w = slot.word.finish_receive(claimed, visibility > 0);
+                            if visibility > 0 {
+                                shard.counts.moved(State::Ready, State::InFlight);
+                                shard.timers.insert(timer::Entry {
+                                    deadline: now + visibility as u64 * 1000,
+                                    slot: index,
+                                    kind: Kind::Visibility,
+                                    word: w.bits(),
+                                });
+                            } else {
+                                still_ready.push((shard_no, index, generation));
+                            }
+                            out.push(self.received(data, shard_no, index, w, now));
                         }
-                        out.push(self.received(data, shard_no, index, w, now));
                     }
                 }
+                if out.len() >= want {
+                    break;
+                }
             }
-            if out.len() >= want {
+            if out.len() >= want || promoted == 0 {
                 break;
             }
         }
@@ -830,7 +964,10 @@ impl Queue {
                 return Self::with_bodies(log, out);
             }
         }
-        Ok(out)
+        match cold_error {
+            Some(e) if out.is_empty() => Err(storage_failure(&e)),
+            _ => Ok(out),
+        }
     }
 
     /// Reads back the bodies of received messages kept on disk only. A message whose body cannot
@@ -849,10 +986,7 @@ impl Queue {
             }
         }
         match first_error {
-            Some(e) if kept.is_empty() => Err(Error::new(
-                ErrorCode::InternalFailure,
-                format!("Storage failure: {e}"),
-            )),
+            Some(e) if kept.is_empty() => Err(storage_failure(&e)),
             _ => Ok(kept),
         }
     }
@@ -1182,6 +1316,17 @@ impl Queue {
         let broker = self.broker()?;
         let now = self.now_ms();
         self.tick(now);
+        if let Some(log) = &self.storage {
+            // Messages kept on disk only move too: into slots first.
+            let mut left = max.min(self.cold.len());
+            while left > 0 {
+                let (promoted, _) = self.promote(log, left.min(1000));
+                if promoted == 0 {
+                    break;
+                }
+                left = left.saturating_sub(promoted);
+            }
+        }
         let mut moved = 0;
         let mut stuck = Vec::new();
         for shard_no in 0..self.shards.len() {
@@ -1263,6 +1408,13 @@ impl Queue {
     /// Removes every message. Purge and queue deletion visit every slot: the only operations that
     /// do.
     pub(crate) fn discard_all(&self) {
+        if let Some(log) = &self.storage {
+            let mut list = self.cold.list.lock();
+            for (key, _) in list.drain(..) {
+                log.deleted_key(key);
+            }
+            self.cold.changed(&list);
+        }
         for shard in self.shards.iter() {
             for (index, slot) in shard.slots.iter() {
                 // A message claimed by a receiver this very moment is delivered rather than purged,
@@ -1290,9 +1442,10 @@ impl Queue {
             .iter()
             .map(|s| s.oldest.load(Ordering::Relaxed))
             .min()
-            .unwrap_or(u64::MAX);
+            .unwrap_or(u64::MAX)
+            .min(self.cold.oldest.load(Ordering::Relaxed));
         QueueCounts {
-            visible: sum(|c| &c.ready),
+            visible: sum(|c| &c.ready) + self.cold.len() as u64,
             in_flight: sum(|c| &c.in_flight),
             delayed: sum(|c| &c.delayed),
             oldest_age_ms: if oldest == u64::MAX {
@@ -1465,6 +1618,14 @@ fn attr_len(v: &crate::message::AttributeValue) -> usize {
 
 /// The result of a send future that never waits: one that blocks its thread for the log's sync
 /// ([`SyncWait::Block`]) completes on its first poll.
+/// A receive that found only messages it could not read back from the log.
+fn storage_failure(cause: &str) -> Error {
+    Error::new(
+        ErrorCode::InternalFailure,
+        format!("Storage failure: {cause}"),
+    )
+}
+
 fn completed<T>(send: impl Future<Output = T>) -> T {
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     match std::pin::pin!(send).poll(&mut cx) {

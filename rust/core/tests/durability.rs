@@ -558,10 +558,13 @@ fn reclaim_space(memory_budget: Option<u64>) {
     };
     let b = open_with(dir.path(), storage.clone(), &clock);
     let q = b.create_queue("q", &[], &[]).unwrap();
+    let idle = b.create_queue("idle", &[], &[]).unwrap();
     let body = "x".repeat(200);
-    // A few long-lived messages at the start, then a stream of short-lived ones.
+    // A few long-lived messages at the start (some in a queue nobody reads: with a budget they stay
+    // on disk whole), then a stream of short-lived ones.
     for i in 0..20 {
         q.send(SendMessage::new(format!("keep {i}"))).unwrap();
+        idle.send(SendMessage::new(format!("idle {i}"))).unwrap();
     }
     let kept = receive(&q, 20, Some(0)).len();
     assert_eq!(kept, 20);
@@ -615,6 +618,14 @@ fn reclaim_space(memory_budget: Option<u64>) {
         expected,
         "long-lived messages survive being copied"
     );
+    let mut idle: Vec<String> = receive(&b.queue("idle").unwrap(), 1000, Some(0))
+        .iter()
+        .map(|r| String::from_utf8(r.body().to_vec()).unwrap())
+        .collect();
+    idle.sort();
+    let mut want: Vec<String> = (0..20).map(|i| format!("idle {i}")).collect();
+    want.sort();
+    assert_eq!(idle, want, "messages never received survive being copied");
 }
 
 #[test]

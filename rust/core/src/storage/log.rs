@@ -10,7 +10,7 @@
 //! thread syncs every interval. Model: the mapped, preallocated journal files of Chronicle Queue
 //! and Aeron.
 
-use super::record;
+use super::record::{self, Read, Record};
 use super::recover::Replayed;
 use super::{FsyncMode, IoOp, OpenError, StorageConfig, StorageStats};
 use crate::error::{Error, ErrorCode, Result};
@@ -45,24 +45,34 @@ pub(crate) fn spare_path(dir: &Path, no: u64) -> PathBuf {
     dir.join(format!("{no:016x}.spare"))
 }
 
-/// A live message in the log: its queue, its data (shared with the queue's slot), and where its
-/// latest `SEND` record is: at offset `at` of the segment its data's tag names, `len` bytes.
+/// A live message in the log: its queue, its data (shared with the queue's slot; `None` for a
+/// message kept on disk only, header and body, which its queue knows by key alone), and where its
+/// latest `SEND` record is: `len` bytes at offset `at` of the segment whose number's low 16 bits are
+/// `tag`. 24 bytes: this is per message, also for messages on disk only.
 pub(crate) struct Entry {
-    pub queue: u64,
-    pub data: MessageData,
+    pub data: Option<MessageData>,
+    pub queue: u32,
     pub at: u32,
     pub len: u32,
+    pub tag: u16,
 }
 
 impl Entry {
     pub fn new(queue: u64, data: MessageData) -> Self {
         Self {
-            queue,
-            data,
+            data: Some(data),
+            queue: queue_no(queue),
             at: 0,
             len: 0,
+            tag: UNPLACED,
         }
     }
+}
+
+/// A queue id as the index keeps it. The broker numbers queues from 1 and refuses ids from
+/// `u32::MAX` on, so a record naming a larger one (only damage could) names no queue.
+pub(crate) fn queue_no(queue: u64) -> u32 {
+    u32::try_from(queue).unwrap_or(u32::MAX)
 }
 
 const PAGE_BITS: u32 = 10;
@@ -187,7 +197,7 @@ pub(crate) struct SegMeta {
 
 /// The segment tag of a message whose `SEND` record is not written yet. Segment numbers whose low
 /// 16 bits are 0 are skipped, so no segment has this tag.
-const UNPLACED: u16 = 0;
+pub(crate) const UNPLACED: u16 = 0;
 
 /// The segment records are copied into.
 struct Mapped {
@@ -235,10 +245,11 @@ struct State {
     segments: VecDeque<SegMeta>,
     index: KeyIndex,
     live_bytes: u64,
-    /// Bytes of the bodies the index holds in memory, and the number of messages whose bodies are
-    /// on disk only.
+    /// Bytes of the bodies the index holds in memory, the number of messages whose bodies are on
+    /// disk only, and of those kept on disk only, header and body.
     resident: u64,
     spilled: u64,
+    cold: u64,
     scratch: Vec<u8>,
     closed: bool,
     stop: bool,
@@ -263,21 +274,25 @@ impl State {
     /// Takes a message out of the index and the live counts.
     fn remove(&mut self, key: u64) -> Option<Entry> {
         let e = self.index.remove(key)?;
-        if e.data.spilled() {
-            self.spilled -= 1;
-        } else {
-            self.resident -= e.data.body().len() as u64;
-        }
-        let tag = e.data.header().segment_tag();
-        if tag != UNPLACED {
+        self.forget(e.data.as_ref());
+        if e.tag != UNPLACED {
             let len = u64::from(e.len);
             self.live_bytes -= len;
-            if let Some(s) = self.seg_mut(tag) {
+            if let Some(s) = self.seg_mut(e.tag) {
                 s.live -= 1;
                 s.live_bytes -= len;
             }
         }
         Some(e)
+    }
+
+    /// Takes a message's data out of the memory counts.
+    fn forget(&mut self, data: Option<&MessageData>) {
+        match data {
+            None => self.cold -= 1,
+            Some(d) if d.spilled() => self.spilled -= 1,
+            Some(d) => self.resident -= d.body().len() as u64,
+        }
     }
 
     /// Counts the message `key`, whose latest `SEND` record (of `len` bytes) was just written at
@@ -286,11 +301,9 @@ impl State {
         let Some(e) = self.index.get_mut(key) else {
             return;
         };
+        let old = std::mem::replace(&mut e.tag, no as u16);
         e.at = at as u32;
         e.len = len as u32;
-        let h = e.data.header();
-        let old = h.segment_tag();
-        h.set_segment_tag(no as u16);
         if old == UNPLACED {
             self.live_bytes += len;
         } else if let Some(s) = self.seg_mut(old) {
@@ -309,34 +322,50 @@ impl State {
         if let Some(old) = self.index.insert(key, Entry::new(queue, data)) {
             // A key is inserted once; only a caller's mistake would find one.
             debug_assert!(false, "key {key} inserted twice");
-            self.resident -= old.data.body().len() as u64;
+            self.forget(old.data.as_ref());
         }
+    }
+
+    /// Whether the bodies in memory are over `budget`.
+    fn over(&self, budget: Option<u64>) -> bool {
+        budget.is_some_and(|b| self.resident > b)
     }
 
     /// With the bodies in memory over `budget`, leaves the body of message `key` (whose record was
     /// just written) on disk only: its data in the index becomes a header, returned for the queue's
     /// slot to hold instead.
     fn settle(&mut self, key: u64, budget: Option<u64>) -> Option<MessageData> {
-        let budget = budget?;
-        if self.resident <= budget {
+        if !self.over(budget) {
             return None;
         }
         let e = self.index.get_mut(key)?;
-        if e.data.spilled() {
+        let data = e.data.as_mut()?;
+        if data.spilled() {
             return None;
         }
-        let header = e.data.without_body();
-        let old = std::mem::replace(&mut e.data, header.clone());
+        let header = data.without_body();
+        let old = std::mem::replace(data, header.clone());
         self.resident -= old.body().len() as u64;
         self.spilled += 1;
         Some(header)
+    }
+
+    /// Leaves message `key` (whose record was just written) on disk only, header and body: the
+    /// index keeps where its record is, and the queue only its key until a consumer reaches it.
+    fn chill(&mut self, key: u64) {
+        let Some(e) = self.index.get_mut(key) else {
+            return;
+        };
+        let old = e.data.take();
+        self.forget(old.as_ref());
+        self.cold += 1;
     }
 
     /// Where the latest record of message `key` is: its segment's file, offset and length.
     fn locate(&mut self, dir: &Path, key: u64) -> io::Result<(Arc<File>, u64, usize)> {
         let gone = || io::Error::new(io::ErrorKind::NotFound, format!("message {key} is gone"));
         let e = self.index.get(key).ok_or_else(gone)?;
-        let (tag, at, len) = (e.data.header().segment_tag(), e.at, e.len);
+        let (tag, at, len) = (e.tag, e.at, e.len);
         let seg = self.seg_mut(tag).ok_or_else(gone)?;
         let file = match &seg.file {
             Some(f) => f.clone(),
@@ -388,7 +417,26 @@ pub enum SyncWait {
 /// or the send was given up), it takes them out of the log's index with a delete after each.
 struct Unsend<'a> {
     log: &'a Shared,
-    batch: Option<&'a [(MessageData, u64)]>,
+    batch: Option<&'a [Outgoing]>,
+}
+
+/// A message a producer sends, as the log takes it.
+pub(crate) struct Outgoing {
+    pub data: MessageData,
+    /// When it becomes visible; 0: at once.
+    pub visible_at: u64,
+    /// Set by the log: the message is kept on disk only, header and body; its queue holds its key
+    /// until a consumer reaches it ([`Shared::warm`]).
+    pub cold: bool,
+}
+
+/// A message kept on disk only, read back ([`Shared::warm`]).
+pub(crate) enum Warmed {
+    Data(MessageData),
+    /// Deleted meanwhile.
+    Gone,
+    /// Its record could not be read: the cause.
+    Failed(String),
 }
 
 impl Drop for Unsend<'_> {
@@ -460,6 +508,7 @@ impl Log {
             next_key,
             resident,
             spilled,
+            cold,
             ..
         } = replayed;
         if let Some(last) = segments.back_mut() {
@@ -482,6 +531,7 @@ impl Log {
             live_bytes,
             resident,
             spilled,
+            cold,
             scratch: Vec::new(),
             closed: false,
             stop: false,
@@ -949,16 +999,19 @@ impl Shared {
     /// `ServiceUnavailable` with the I/O error when no segment could be made or the sync failed,
     /// or after close.
     ///
-    /// A message whose body does not fit the memory budget is replaced in `batch` by its header
-    /// ([`MessageData::without_body`]): the queue keeps that, and the body is read back from the
-    /// log when the message is received.
+    /// Past the memory budget, a message visible at once is kept on disk only (`cold` is set: the
+    /// queue keeps only its key); so is every such message while the queue still has some on disk
+    /// (`cold_queue`), so that consumers meet them in the order they came. A delayed message past
+    /// the budget is replaced in `batch` by its header ([`MessageData::without_body`]), its body
+    /// read back from the log when it is received.
     pub async fn send(
         &self,
         queue: u64,
-        batch: &mut [(MessageData, u64)],
+        batch: &mut [Outgoing],
+        cold_queue: bool,
         wait: SyncWait,
     ) -> Result<()> {
-        let lsn = self.append_sends(queue, batch)?;
+        let lsn = self.append_sends(queue, batch, cold_queue)?;
         if self.config.fsync != FsyncMode::Always {
             return Ok(());
         }
@@ -980,16 +1033,16 @@ impl Shared {
 
     /// Writes the `SEND` records of `batch` and returns the log position after them. On failure
     /// none of them stays in the index (those written get a delete after them).
-    fn append_sends(&self, queue: u64, batch: &mut [(MessageData, u64)]) -> Result<u64> {
+    fn append_sends(&self, queue: u64, batch: &mut [Outgoing], cold_queue: bool) -> Result<u64> {
         // Encoding (and the CRC) happens before the lock is taken; under it, only copies.
         let first = self
             .next_key
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        let mut buf = Vec::with_capacity(batch.iter().map(|(d, _)| record::send_len(d)).sum());
+        let mut buf = Vec::with_capacity(batch.iter().map(|o| record::send_len(&o.data)).sum());
         let mut ends = Vec::with_capacity(batch.len());
-        for (i, (data, visible_at)) in batch.iter().enumerate() {
-            data.header().set_key(first + i as u64);
-            record::put_send(&mut buf, queue, data, data.body(), *visible_at, true);
+        for (i, o) in batch.iter().enumerate() {
+            o.data.header().set_key(first + i as u64);
+            record::put_send(&mut buf, queue, &o.data, o.data.body(), o.visible_at, true);
             ends.push(buf.len());
         }
         let mut st = self.state.lock();
@@ -1002,15 +1055,18 @@ impl Shared {
         let mut placed = 0;
         let mut start = 0;
         let budget = self.config.memory_budget;
-        for ((data, _), end) in batch.iter_mut().zip(ends) {
-            let key = data.header().key();
-            st.insert(key, queue, data.clone());
+        for (o, end) in batch.iter_mut().zip(ends) {
+            let key = o.data.header().key();
+            st.insert(key, queue, o.data.clone());
             match self.place_bytes(&mut st, &buf[start..end]) {
                 Ok(l) => {
                     lsn = l;
                     placed += 1;
-                    if let Some(header) = st.settle(key, budget) {
-                        *data = header;
+                    if budget.is_some() && o.visible_at == 0 && (cold_queue || st.over(budget)) {
+                        st.chill(key);
+                        o.cold = true;
+                    } else if let Some(header) = st.settle(key, budget) {
+                        o.data = header;
                     }
                 }
                 Err(e) => {
@@ -1032,11 +1088,11 @@ impl Shared {
     /// Takes the messages of a failed send out of the index. The first `placed` have a record in
     /// the log (a batch cut short, a failed sync): each gets a delete after it, so that the
     /// message does not appear after a restart.
-    fn unsend(&self, batch: &[(MessageData, u64)], placed: usize) {
+    fn unsend(&self, batch: &[Outgoing], placed: usize) {
         let mut st = self.state.lock();
         let mut dropped = Vec::new();
-        for (i, (d, _)) in batch.iter().enumerate() {
-            let key = d.header().key();
+        for (i, o) in batch.iter().enumerate() {
+            let key = o.data.header().key();
             if let Some(entry) = st.remove(key) {
                 dropped.push(entry);
                 if i < placed {
@@ -1092,6 +1148,82 @@ impl Shared {
             }
         }
         errors
+    }
+
+    /// Reads back messages kept on disk only, header and body (`keys`, as [`Shared::send`] marked
+    /// them `cold`), for their queue to hold again: bodies in memory as far as the budget allows.
+    pub fn warm(&self, keys: &[u64]) -> Vec<Warmed> {
+        let mut places = Vec::with_capacity(keys.len());
+        let mut room = {
+            let mut st = self.state.lock();
+            for &key in keys {
+                let cold = st.index.get(key).is_some_and(|e| e.data.is_none());
+                places.push(match cold {
+                    true => Some(st.locate(&self.dir, key).map_err(|e| e.to_string())),
+                    false => None,
+                });
+            }
+            self.config
+                .memory_budget
+                .map_or(u64::MAX, |b| b.saturating_sub(st.resident))
+        };
+        let mut out: Vec<Warmed> = places
+            .into_iter()
+            .zip(keys)
+            .map(|(place, &key)| {
+                let (file, at, len) = match place {
+                    None => return Warmed::Gone,
+                    Some(Err(e)) => return Warmed::Failed(e),
+                    Some(Ok(place)) => place,
+                };
+                let mut buf = vec![0; len];
+                if let Err(e) = read_exact_at(&file, &mut buf, at) {
+                    return Warmed::Failed(format!("cannot read a message: {e}"));
+                }
+                let keep = |f: &record::SendFacts| {
+                    let n = f.body_len as u64;
+                    if n <= room {
+                        room -= n;
+                        record::Keep::Body
+                    } else {
+                        record::Keep::Header
+                    }
+                };
+                match record::read_keeping(&buf, keep) {
+                    Read::Record(Record::Send { data, .. }, _) if data.header().key() == key => {
+                        Warmed::Data(data)
+                    }
+                    Read::Bad(e) => {
+                        Warmed::Failed(format!("cannot read a message at offset {at}: {e}"))
+                    }
+                    _ => Warmed::Failed(format!("no record of message {key} at offset {at}")),
+                }
+            })
+            .collect();
+        let mut st = self.state.lock();
+        for (w, &key) in out.iter_mut().zip(keys) {
+            let Warmed::Data(data) = w else { continue };
+            let still_cold = st.index.get(key).is_some_and(|e| e.data.is_none());
+            if !still_cold {
+                *w = Warmed::Gone;
+                continue;
+            }
+            st.cold -= 1;
+            if data.spilled() {
+                st.spilled += 1;
+            } else {
+                st.resident += data.body().len() as u64;
+            }
+            if let Some(e) = st.index.get_mut(key) {
+                e.data = Some(data.clone());
+            }
+        }
+        out
+    }
+
+    /// Logs that a message kept on disk only is gone (expired, purged, its queue deleted).
+    pub fn deleted_key(&self, key: u64) {
+        self.deletes.push(key);
     }
 
     /// Reads back the body of a message kept on disk only.
@@ -1190,7 +1322,8 @@ impl Shared {
             live_bytes: st.live_bytes,
             live_messages: st.index.len(),
             body_bytes_in_memory: st.resident,
-            bodies_on_disk: st.spilled,
+            bodies_on_disk: st.spilled + st.cold,
+            messages_on_disk: st.cold,
             error: st.error.as_deref().map(str::to_string),
         }
     }
@@ -1271,25 +1404,34 @@ impl Shared {
                 let (keys, next) = st.index.keys(from, max_key, 1024);
                 for key in keys {
                     let Some(e) = st.index.get(key) else { continue };
-                    if e.data.header().segment_tag() != tag {
+                    if e.tag != tag {
                         continue;
                     }
-                    let (queue, data) = (e.queue, e.data.clone());
-                    let body = if data.spilled() {
-                        let (at, len) = (e.at as usize, e.len as usize);
-                        match front.get(at..at + len).map(|r| record::send_body(r, key)) {
-                            Some(Ok(body)) => body,
-                            // A damaged record: the message stays where it is, and so does the
-                            // segment.
-                            _ => {
-                                damaged = true;
-                                continue;
-                            }
+                    let (queue, data) = (u64::from(e.queue), e.data.clone());
+                    let (at, len) = (e.at as usize, e.len as usize);
+                    let record = front
+                        .get(at..at + len)
+                        .filter(|r| record::send_body(r, key).is_ok());
+                    match (data, record) {
+                        (Some(data), _) if !data.spilled() => {
+                            Self::add(&mut st, queue, &data, data.body(), 0);
                         }
-                    } else {
-                        data.body()
-                    };
-                    Self::add(&mut st, queue, &data, body, 0);
+                        (Some(data), Some(record)) => {
+                            let body = record::send_body(record, key).expect("checked above");
+                            Self::add(&mut st, queue, &data, body, 0);
+                        }
+                        // Kept on disk only: nothing of it changed since its record was written.
+                        (None, Some(record)) => {
+                            st.scratch.clear();
+                            st.scratch.extend_from_slice(record);
+                        }
+                        // A damaged record: the message stays where it is, and so does the
+                        // segment.
+                        (_, None) => {
+                            damaged = true;
+                            continue;
+                        }
+                    }
                     match self.place(&mut st) {
                         Ok(l) => last = l,
                         Err(_) => {
@@ -1320,11 +1462,15 @@ impl Shared {
     }
 }
 
+fn read_exact_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.read_exact_at(buf, at)
+}
+
 /// Reads the `SEND` record of message `key` at `at` in `file` and returns its body.
 fn read_body(file: &File, at: u64, len: usize, key: u64) -> std::result::Result<Box<[u8]>, String> {
-    use std::os::unix::fs::FileExt;
     let mut buf = vec![0; len];
-    file.read_exact_at(&mut buf, at)
+    read_exact_at(file, &mut buf, at)
         .map_err(|e| format!("cannot read the body of a message: {e}"))?;
     record::send_body(&buf, key)
         .map(Box::from)

@@ -23,7 +23,7 @@ mod meta;
 pub(crate) mod record;
 mod recover;
 
-pub(crate) use log::{Log, SyncWait, lock_dir};
+pub(crate) use log::{Log, Outgoing, SyncWait, Warmed, lock_dir};
 pub(crate) use meta::{Meta, QueueMeta};
 pub(crate) use recover::replay;
 
@@ -190,6 +190,9 @@ pub struct StorageStats {
     pub body_bytes_in_memory: u64,
     /// Messages whose bodies are on disk only (over the memory budget).
     pub bodies_on_disk: u64,
+    /// Of those, messages kept on disk only, header and body: their queue holds only their keys
+    /// until consumers reach them.
+    pub messages_on_disk: u64,
     /// The last write or sync error, if the log has not written successfully since.
     pub error: Option<String>,
 }

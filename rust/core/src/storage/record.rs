@@ -147,6 +147,8 @@ pub enum Record {
     Delete {
         key: u64,
     },
+    /// A `SEND` record read for its facts only ([`Keep::Nothing`]).
+    Cold(SendFacts),
 }
 
 /// What reading a record at some offset found.
@@ -194,12 +196,33 @@ impl<'a> Cursor<'a> {
 
 /// Reads the record at the start of `bytes`.
 pub fn read(bytes: &[u8]) -> Read {
-    read_keeping(bytes, |_| true)
+    read_keeping(bytes, |_| Keep::Body)
 }
 
-/// Reads the record at the start of `bytes`; a `SEND` record's message keeps its body in memory
-/// only if `keep_body(body length)` says so (else [`MessageData::spilled`]).
-pub fn read_keeping(bytes: &[u8], keep_body: impl FnOnce(usize) -> bool) -> Read {
+/// What reading a `SEND` record makes of its message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Its data, body in memory.
+    Body,
+    /// Its data without the body ([`MessageData::spilled`]).
+    Header,
+    /// Only its facts ([`Record::Cold`]): the message stays on disk.
+    Nothing,
+}
+
+/// The fixed fields of a `SEND` record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SendFacts {
+    pub queue: u64,
+    pub key: u64,
+    pub sent: u64,
+    pub visible_at: u64,
+    pub receive_word: u64,
+    pub body_len: usize,
+}
+
+/// Reads the record at the start of `bytes`; `keep` says what a `SEND` record's message becomes.
+pub fn read_keeping(bytes: &[u8], keep: impl FnOnce(&SendFacts) -> Keep) -> Read {
     if bytes.len() < HEADER {
         return Read::Torn;
     }
@@ -215,7 +238,7 @@ pub fn read_keeping(bytes: &[u8], keep_body: impl FnOnce(usize) -> bool) -> Read
     if crc32c::crc32c(payload) != crc {
         return Read::Bad("checksum mismatch".into());
     }
-    match decode(payload, keep_body) {
+    match decode(payload, keep) {
         Some(r) => Read::Record(r, HEADER + len),
         None => Read::Bad("malformed record".into()),
     }
@@ -236,43 +259,57 @@ pub fn send_body(bytes: &[u8], key: u64) -> Result<&[u8], String> {
     if crc32c::crc32c(payload) != crc {
         return Err("checksum mismatch".into());
     }
-    let mut c = Cursor(payload);
-    let skip = (|| {
-        if c.u8()? != SEND {
-            return None;
-        }
-        let flags = c.u8()?;
-        c.take(8)?;
-        let found = c.u64()?;
-        c.take(24)?;
-        if flags & FLAG_ORIGINAL_ID != 0 {
-            c.take(16)?;
-        }
-        if flags & FLAG_SOURCE_ARN != 0 {
-            let n = c.u16()? as usize;
-            c.take(n)?;
-        }
-        for _ in 0..c.u16()? {
-            let n = c.u16()? as usize;
-            c.take(n)?;
-            let n = c.u16()? as usize;
-            c.take(n + 1)?;
-            let n = c.u32()? as usize;
-            c.take(n)?;
-        }
-        Some(found)
-    })();
-    match skip {
-        Some(found) if found == key => Ok(c.0),
-        Some(found) => Err(format!("record of message {found}, not {key}")),
+    match send_facts(payload) {
+        Some((facts, at)) if facts.key == key => Ok(&payload[at..]),
+        Some((facts, _)) => Err(format!("record of message {}, not {key}", facts.key)),
         None => Err("not a send record".into()),
     }
 }
 
-fn decode(payload: &[u8], keep_body: impl FnOnce(usize) -> bool) -> Option<Record> {
+/// The fixed fields of a `SEND` payload and where its body starts, found without decoding the rest.
+fn send_facts(payload: &[u8]) -> Option<(SendFacts, usize)> {
+    let mut c = Cursor(payload);
+    if c.u8()? != SEND {
+        return None;
+    }
+    let flags = c.u8()?;
+    let (queue, key, sent, visible_at, receive_word) =
+        (c.u64()?, c.u64()?, c.u64()?, c.u64()?, c.u64()?);
+    if flags & FLAG_ORIGINAL_ID != 0 {
+        c.take(16)?;
+    }
+    if flags & FLAG_SOURCE_ARN != 0 {
+        let n = c.u16()? as usize;
+        c.take(n)?;
+    }
+    for _ in 0..c.u16()? {
+        let n = c.u16()? as usize;
+        c.take(n)?;
+        let n = c.u16()? as usize;
+        c.take(n + 1)?;
+        let n = c.u32()? as usize;
+        c.take(n)?;
+    }
+    let facts = SendFacts {
+        queue,
+        key,
+        sent,
+        visible_at,
+        receive_word,
+        body_len: c.0.len(),
+    };
+    Some((facts, payload.len() - c.0.len()))
+}
+
+fn decode(payload: &[u8], keep: impl FnOnce(&SendFacts) -> Keep) -> Option<Record> {
     let mut c = Cursor(payload);
     match c.u8()? {
         SEND => {
+            let (facts, _) = send_facts(payload)?;
+            let keep = keep(&facts);
+            if keep == Keep::Nothing {
+                return Some(Record::Cold(facts));
+            }
             let flags = c.u8()?;
             let queue = c.u64()?;
             let key = c.u64()?;
@@ -314,7 +351,7 @@ fn decode(payload: &[u8], keep_body: impl FnOnce(usize) -> bool) -> Option<Recor
                         dead_letter_source_arn: source,
                     })
                 });
-            let body = if keep_body(c.0.len()) { c.0 } else { &[] };
+            let body = if keep == Keep::Body { c.0 } else { &[] };
             let data = MessageData::new(body, sent, receive_word, extras);
             data.header().set_key(key);
             Some(Record::Send {
@@ -355,12 +392,25 @@ mod tests {
         assert_eq!(send_body(&buf, 9), Ok(&b"hello"[..]));
         assert!(send_body(&buf, 10).unwrap_err().contains("not 10"));
         assert!(send_body(&buf[..n - 1], 9).is_err());
-        let Read::Record(Record::Send { data: spilled, .. }, _) = read_keeping(&buf, |_| false)
+        let Read::Record(Record::Send { data: spilled, .. }, _) =
+            read_keeping(&buf, |_| Keep::Header)
         else {
             panic!("not a send")
         };
         assert!(spilled.spilled());
         assert_eq!(spilled.attributes(), data.attributes());
+        let Read::Record(Record::Cold(facts), _) = read_keeping(&buf, |_| Keep::Nothing) else {
+            panic!("not a send")
+        };
+        let want = SendFacts {
+            queue: 5,
+            key: 9,
+            sent: 1234,
+            visible_at: 999,
+            receive_word: 77 | (3 << 48),
+            body_len: 5,
+        };
+        assert_eq!(facts, want);
         let Read::Record(
             Record::Send {
                 queue,

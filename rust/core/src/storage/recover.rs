@@ -6,8 +6,9 @@
 //! says to skip to the next good record and report what was skipped.
 
 use super::log::{self, Entry, KeyIndex, SEG_HEADER, SegMeta};
-use super::record::{self, Read, Record};
+use super::record::{self, Keep, Read, Record};
 use super::{OpenError, RecoveryReport};
+use crate::message::MessageData;
 use std::collections::{HashMap, VecDeque};
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -19,11 +20,75 @@ pub(crate) struct Replayed {
     /// Messages still delayed: key → end of the delay.
     pub delayed: HashMap<u64, u64>,
     pub next_key: u64,
-    /// Bytes of bodies kept in memory, and messages whose bodies were left on disk (over the
-    /// memory budget).
+    /// Bytes of bodies kept in memory, messages whose bodies were left on disk (over the memory
+    /// budget), and messages left on disk whole.
     pub resident: u64,
     pub spilled: u64,
+    pub cold: u64,
+    /// The messages left on disk whole, by queue: (key, sent time), in log order.
+    pub cold_lists: HashMap<u64, Vec<(u64, u64)>>,
     pub report: RecoveryReport,
+}
+
+/// What the index holds in memory.
+#[derive(Default)]
+struct Held {
+    resident: u64,
+    spilled: u64,
+    cold: u64,
+}
+
+impl Held {
+    fn add(&mut self, data: Option<&MessageData>) {
+        match data {
+            None => self.cold += 1,
+            Some(d) if d.spilled() => self.spilled += 1,
+            Some(d) => self.resident += d.body().len() as u64,
+        }
+    }
+    fn forget(&mut self, data: Option<&MessageData>) {
+        match data {
+            None => self.cold -= 1,
+            Some(d) if d.spilled() => self.spilled -= 1,
+            Some(d) => self.resident -= d.body().len() as u64,
+        }
+    }
+}
+
+/// The header of a message left on disk whole, read back from its `SEND` record: in `bytes` (the
+/// segment being replayed, number `no`) or in an earlier segment.
+fn read_header(
+    dir: &Path,
+    segments: &VecDeque<SegMeta>,
+    no: u64,
+    bytes: &[u8],
+    e: &Entry,
+) -> Result<MessageData, OpenError> {
+    let (at, len) = (e.at as usize, e.len as usize);
+    let owned;
+    let (path, record) = if e.tag == no as u16 {
+        (
+            log::segment_path(dir, no),
+            bytes.get(at..at + len).unwrap_or_default(),
+        )
+    } else {
+        let seg = segments.iter().rev().find(|s| s.no as u16 == e.tag);
+        let path = log::segment_path(dir, seg.map_or(0, |s| s.no));
+        let mut buf = vec![0; len];
+        let file = fs::File::open(&path).map_err(|err| OpenError::io(&path, err))?;
+        std::os::unix::fs::FileExt::read_exact_at(&file, &mut buf, at as u64)
+            .map_err(|err| OpenError::io(&path, err))?;
+        owned = buf;
+        (path, &owned[..])
+    };
+    match record::read_keeping(record, |_| Keep::Header) {
+        Read::Record(Record::Send { data, .. }, _) => Ok(data),
+        _ => Err(OpenError::Corrupt {
+            path,
+            offset: at as u64,
+            reason: "a message's record could not be read again".into(),
+        }),
+    }
 }
 
 fn segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, OpenError> {
@@ -63,8 +128,9 @@ fn resync(bytes: &[u8], from: usize) -> Option<usize> {
         .find(|&off| matches!(record::read(&bytes[off..]), Read::Record(..)))
 }
 
-/// Reads the log of `dir`. Bodies are kept in memory up to `budget` bytes in all; the rest stay on
-/// disk.
+/// Reads the log of `dir`. Bodies are kept in memory up to `budget` bytes in all; past it, a message
+/// never received and not delayed stays on disk whole (its queue gets its key), others keep their
+/// headers in memory.
 pub(crate) fn replay(
     dir: &Path,
     skip_corrupt: bool,
@@ -72,16 +138,8 @@ pub(crate) fn replay(
     now: u64,
 ) -> Result<Replayed, OpenError> {
     let started = Instant::now();
-    let mut resident = 0u64;
-    let mut spilled = 0u64;
-    // A message replaced or deleted leaves the counts.
-    let forget = |data: &crate::message::MessageData, resident: &mut u64, spilled: &mut u64| {
-        if data.spilled() {
-            *spilled -= 1;
-        } else {
-            *resident -= data.body().len() as u64;
-        }
-    };
+    let mut held = Held::default();
+    let mut cold_lists: HashMap<u64, Vec<(u64, u64)>> = HashMap::new();
     let mut report = RecoveryReport::default();
     let mut index = KeyIndex::default();
     let mut delayed = HashMap::new();
@@ -148,51 +206,74 @@ pub(crate) fn replay(
                 end = Some(off);
                 break;
             }
-            let keep = |len: usize| budget.is_none_or(|b| resident + len as u64 <= b);
+            let keep = |f: &record::SendFacts| {
+                if budget.is_none_or(|b| held.resident + f.body_len as u64 <= b) {
+                    Keep::Body
+                } else if f.visible_at <= now && f.receive_word == 0 {
+                    Keep::Nothing
+                } else {
+                    Keep::Header
+                }
+            };
             match record::read_keeping(rest, keep) {
                 Read::Record(r, n) => {
                     report.records += 1;
-                    match r {
+                    let (key, queue, visible_at, data, sent) = match r {
                         Record::Send {
                             queue,
                             visible_at,
                             data,
-                        } => {
-                            let key = data.header().key();
-                            data.header().set_segment_tag(no as u16);
-                            seg.max_key = seg.max_key.max(key);
-                            next_key = next_key.max(key + 1);
-                            if visible_at > now {
-                                delayed.insert(key, visible_at);
-                            } else {
-                                delayed.remove(&key);
-                            }
-                            if data.spilled() {
-                                spilled += 1;
-                            } else {
-                                resident += data.body().len() as u64;
-                            }
-                            let entry = Entry {
-                                queue,
-                                data,
-                                at: off as u32,
-                                len: n as u32,
-                            };
-                            if let Some(old) = index.insert(key, entry) {
-                                forget(&old.data, &mut resident, &mut spilled);
-                            }
-                        }
+                        } => (data.header().key(), queue, visible_at, Some(data), 0),
+                        Record::Cold(f) => (f.key, f.queue, f.visible_at, None, f.sent),
                         Record::Receive { key, receive_word } => {
-                            if let Some(e) = index.get(key) {
-                                e.data.header().set_receive_word(receive_word);
+                            if let Some(e) = index.get(key)
+                                && e.data.is_none()
+                            {
+                                // Received after all: its header comes back to memory.
+                                let data = read_header(dir, &segments, no, &bytes, e)?;
+                                held.forget(None);
+                                held.add(Some(&data));
+                                if let Some(e) = index.get_mut(key) {
+                                    e.data = Some(data);
+                                }
                             }
+                            if let Some(data) = index.get(key).and_then(|e| e.data.as_ref()) {
+                                data.header().set_receive_word(receive_word);
+                            }
+                            off += n;
+                            continue;
                         }
                         Record::Delete { key } => {
                             if let Some(old) = index.remove(key) {
-                                forget(&old.data, &mut resident, &mut spilled);
+                                held.forget(old.data.as_ref());
                             }
                             delayed.remove(&key);
+                            off += n;
+                            continue;
                         }
+                    };
+                    seg.max_key = seg.max_key.max(key);
+                    next_key = next_key.max(key + 1);
+                    if visible_at > now {
+                        delayed.insert(key, visible_at);
+                    } else {
+                        delayed.remove(&key);
+                    }
+                    held.add(data.as_ref());
+                    let cold = data.is_none();
+                    let entry = Entry {
+                        data,
+                        queue: log::queue_no(queue),
+                        at: off as u32,
+                        len: n as u32,
+                        tag: no as u16,
+                    };
+                    let was_cold = index.insert(key, entry).is_some_and(|old| {
+                        held.forget(old.data.as_ref());
+                        old.data.is_none()
+                    });
+                    if cold && !was_cold {
+                        cold_lists.entry(queue).or_default().push((key, sent));
                     }
                     off += n;
                 }
@@ -245,9 +326,8 @@ pub(crate) fn replay(
         let (keys, next) = index.keys(from, u64::MAX, 1 << 16);
         for key in keys {
             let e = index.get(key).expect("listed keys are live");
-            let tag = e.data.header().segment_tag();
             let len = u64::from(e.len);
-            if let Some(s) = by_tag.get(&tag).and_then(|&i| segments.get_mut(i)) {
+            if let Some(s) = by_tag.get(&e.tag).and_then(|&i| segments.get_mut(i)) {
                 s.live += 1;
                 s.live_bytes += len;
             }
@@ -257,14 +337,24 @@ pub(crate) fn replay(
         }
         from = next;
     }
+    // A key listed stays only if its message is still on disk whole, in that queue.
+    for (queue, list) in &mut cold_lists {
+        list.retain(|(key, _)| {
+            index
+                .get(*key)
+                .is_some_and(|e| e.data.is_none() && u64::from(e.queue) == *queue)
+        });
+    }
     report.elapsed = started.elapsed();
     Ok(Replayed {
         segments,
         index,
         delayed,
         next_key,
-        resident,
-        spilled,
+        resident: held.resident,
+        spilled: held.spilled,
+        cold: held.cold,
+        cold_lists,
         report,
     })
 }

@@ -735,7 +735,12 @@ impl Queue {
     /// Takes the messages of this queue a restart left on disk whole: (log key, sent time).
     pub(crate) fn restore_cold(&self, list: Vec<(u64, u64)>) {
         let mut cold = self.cold.list.lock();
-        cold.extend(list);
+        if cold.is_empty() {
+            // The list's own allocation: no copy of what may be tens of millions of entries.
+            *cold = VecDeque::from(list);
+        } else {
+            cold.extend(list);
+        }
         self.cold.changed(&cold);
     }
 

@@ -13,6 +13,11 @@
 //! whoever finds no write in progress performs it for everyone waiting. Deletes and receives never
 //! wait: losing the last of them in a crash only causes redelivery.
 //!
+//! With a memory budget ([`StorageConfig::memory_budget`]), messages past it stay in the log only:
+//! never-received ones whole (the index keeps where their record is, their queue their key, and
+//! consumers' receives read them back), others with their header in memory and their body read
+//! back when received.
+//!
 //! Space is reclaimed from the oldest segment: when the log is more than twice the live data, the
 //! live messages of the oldest segment are appended again at the end and the segment is removed.
 //! Segments are only ever removed oldest first, and a copy is made only of a message not deleted:

@@ -5,6 +5,9 @@
 //! A thread sends to and first receives from its home shard, so two threads mostly touch different
 //! cache lines; a receive looks at every shard before it reports the queue empty.
 //!
+//! A durable queue past its memory budget also keeps a list of messages left on disk whole (their
+//! log keys), which receives move into slots as consumers reach them.
+//!
 //! Send, receive, delete and change-visibility take no lock. The one lock of a shard guards its advance
 //! (timers and retention), is only ever `try_lock`ed, and whoever finds it taken goes on: someone else
 //! is already doing that work.

@@ -21,6 +21,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write};
+use std::num::NonZeroU32;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -53,21 +54,31 @@ pub(crate) struct Entry {
     pub data: Option<MessageData>,
     pub queue: u32,
     pub at: u32,
-    pub len: u32,
+    /// Never 0 (a record has a header), which leaves `Option<Entry>` a niche.
+    pub len: NonZeroU32,
     pub tag: u16,
 }
 
 impl Entry {
-    pub fn new(queue: u64, data: MessageData) -> Self {
+    /// A message whose `SEND` record of `len` bytes is about to be written.
+    pub fn new(queue: u64, data: MessageData, len: usize) -> Self {
         Self {
             data: Some(data),
             queue: queue_no(queue),
             at: 0,
-            len: 0,
+            len: record_len(len),
             tag: UNPLACED,
         }
     }
 }
+
+/// A record's length as the index keeps it.
+pub(crate) fn record_len(len: usize) -> NonZeroU32 {
+    NonZeroU32::new(len as u32).expect("a record is at least its header")
+}
+
+// The index's cost per message, whatever the message.
+const _: () = assert!(std::mem::size_of::<Option<Entry>>() == 24);
 
 /// A queue id as the index keeps it. The broker numbers queues from 1 and refuses ids from
 /// `u32::MAX` on, so a record naming a larger one (only damage could) names no queue.
@@ -276,7 +287,7 @@ impl State {
         let e = self.index.remove(key)?;
         self.forget(e.data.as_ref());
         if e.tag != UNPLACED {
-            let len = u64::from(e.len);
+            let len = u64::from(e.len.get());
             self.live_bytes -= len;
             if let Some(s) = self.seg_mut(e.tag) {
                 s.live -= 1;
@@ -303,7 +314,7 @@ impl State {
         };
         let old = std::mem::replace(&mut e.tag, no as u16);
         e.at = at as u32;
-        e.len = len as u32;
+        e.len = record_len(len as usize);
         if old == UNPLACED {
             self.live_bytes += len;
         } else if let Some(s) = self.seg_mut(old) {
@@ -316,10 +327,11 @@ impl State {
         }
     }
 
-    /// Puts a new message in the index, its body in memory.
-    fn insert(&mut self, key: u64, queue: u64, data: MessageData) {
+    /// Puts a new message in the index, its body in memory, its `SEND` record (`len` bytes) about
+    /// to be written.
+    fn insert(&mut self, key: u64, queue: u64, data: MessageData, len: usize) {
         self.resident += data.body().len() as u64;
-        if let Some(old) = self.index.insert(key, Entry::new(queue, data)) {
+        if let Some(old) = self.index.insert(key, Entry::new(queue, data, len)) {
             // A key is inserted once; only a caller's mistake would find one.
             debug_assert!(false, "key {key} inserted twice");
             self.forget(old.data.as_ref());
@@ -365,7 +377,7 @@ impl State {
     fn locate(&mut self, dir: &Path, key: u64) -> io::Result<(Arc<File>, u64, usize)> {
         let gone = || io::Error::new(io::ErrorKind::NotFound, format!("message {key} is gone"));
         let e = self.index.get(key).ok_or_else(gone)?;
-        let (tag, at, len) = (e.tag, e.at, e.len);
+        let (tag, at, len) = (e.tag, e.at, e.len.get());
         let seg = self.seg_mut(tag).ok_or_else(gone)?;
         let file = match &seg.file {
             Some(f) => f.clone(),
@@ -1057,7 +1069,7 @@ impl Shared {
         let budget = self.config.memory_budget;
         for (o, end) in batch.iter_mut().zip(ends) {
             let key = o.data.header().key();
-            st.insert(key, queue, o.data.clone());
+            st.insert(key, queue, o.data.clone(), end - start);
             match self.place_bytes(&mut st, &buf[start..end]) {
                 Ok(l) => {
                     lsn = l;
@@ -1116,8 +1128,9 @@ impl Shared {
         }
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
         data.header().set_key(key);
-        st.insert(key, queue, data.clone());
         Self::add(&mut st, queue, &data, data.body(), 0);
+        let len = st.scratch.len();
+        st.insert(key, queue, data.clone(), len);
         if self.place_lazy(&mut st) {
             return st.settle(key, self.config.memory_budget).unwrap_or(data);
         }
@@ -1408,7 +1421,7 @@ impl Shared {
                         continue;
                     }
                     let (queue, data) = (u64::from(e.queue), e.data.clone());
-                    let (at, len) = (e.at as usize, e.len as usize);
+                    let (at, len) = (e.at as usize, e.len.get() as usize);
                     let record = front
                         .get(at..at + len)
                         .filter(|r| record::send_body(r, key).is_ok());

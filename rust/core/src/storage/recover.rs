@@ -64,7 +64,7 @@ fn read_header(
     bytes: &[u8],
     e: &Entry,
 ) -> Result<MessageData, OpenError> {
-    let (at, len) = (e.at as usize, e.len as usize);
+    let (at, len) = (e.at as usize, e.len.get() as usize);
     let owned;
     let (path, record) = if e.tag == no as u16 {
         (
@@ -265,7 +265,7 @@ pub(crate) fn replay(
                         data,
                         queue: log::queue_no(queue),
                         at: off as u32,
-                        len: n as u32,
+                        len: log::record_len(n),
                         tag: no as u16,
                     };
                     let was_cold = index.insert(key, entry).is_some_and(|old| {
@@ -326,7 +326,7 @@ pub(crate) fn replay(
         let (keys, next) = index.keys(from, u64::MAX, 1 << 16);
         for key in keys {
             let e = index.get(key).expect("listed keys are live");
-            let len = u64::from(e.len);
+            let len = u64::from(e.len.get());
             if let Some(s) = by_tag.get(&e.tag).and_then(|&i| segments.get_mut(i)) {
                 s.live += 1;
                 s.live_bytes += len;

@@ -187,6 +187,8 @@ def test_embedded_broker_keeps_bodies_past_its_memory_budget_on_disk(tmp_path: P
         assert stats is not None
         assert stats["body_bytes_in_memory"] <= 1 << 20
         assert stats["bodies_on_disk"] == 400 - stats["body_bytes_in_memory"] // 8005
+        # Never received, visible at once: kept on disk whole, header and body.
+        assert stats["messages_on_disk"] == stats["bodies_on_disk"]
         assert {m.body.decode() for m in receive_all(q)} == bodies
     with sqsfast.Broker(data_dir=tmp_path, memory_budget_mb=1) as b:
         stats = b.storage_stats()

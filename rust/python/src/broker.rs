@@ -118,6 +118,7 @@ impl Broker {
         d.set_item("live_messages", s.live_messages)?;
         d.set_item("body_bytes_in_memory", s.body_bytes_in_memory)?;
         d.set_item("bodies_on_disk", s.bodies_on_disk)?;
+        d.set_item("messages_on_disk", s.messages_on_disk)?;
         d.set_item("error", s.error)?;
         Ok(Some(d))
     }

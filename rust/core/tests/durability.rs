@@ -359,6 +359,13 @@ fn failed_syncs_fail_sends_and_keep_receives_and_deletes_working() {
 }
 
 #[test]
+fn failed_writes_fail_sends_and_keep_receives_and_deletes_working() {
+    // No syncs and room in the segment: only the writes of records fail. The segment they were
+    // for is given up; what was written to it before stays.
+    io_failures(FsyncMode::Never, 64 << 20);
+}
+
+#[test]
 fn a_full_disk_fails_sends_and_keeps_receives_and_deletes_working() {
     // Small segments: sends need new ones, which cannot be made while the disk is "full".
     io_failures(FsyncMode::Interval, 300);
@@ -387,6 +394,9 @@ fn io_failures(fsync: FsyncMode, segment_bytes: u64) {
         q.send(SendMessage::new(format!("kept {i}"))).unwrap();
     }
     failing.store(true, Ordering::SeqCst);
+    // Receives go on (their records wait), sends fail.
+    let got = receive(&q, 10, Some(30));
+    assert_eq!(got.len(), 4);
     let err = q.send(SendMessage::new("lost")).unwrap_err();
     assert_eq!(err.code, ErrorCode::ServiceUnavailable);
     assert!(
@@ -402,9 +412,8 @@ fn io_failures(fsync: FsyncMode, segment_bytes: u64) {
         ErrorCode::ServiceUnavailable
     );
     assert!(b.storage_stats().unwrap().error.is_some());
-    // Receives and deletes go on; nothing of the failed sends is in the queue.
-    let got = receive(&q, 10, Some(30));
-    assert_eq!(got.len(), 4);
+    // Deletes go on; nothing of the failed sends is in the queue.
+    assert_eq!(q.counts().visible, 0);
     q.delete(got[0].handle()).unwrap();
     // Space comes back: sends work again, and the delete made meanwhile reaches the log.
     failing.store(false, Ordering::SeqCst);
@@ -412,14 +421,21 @@ fn io_failures(fsync: FsyncMode, segment_bytes: u64) {
     assert_eq!(b.storage_stats().unwrap().error, None);
     b.close();
     let b = open(dir.path(), &clock);
-    let bodies = sorted_bodies(&b.queue("q").unwrap());
-    let mut expected: Vec<String> = (0..4)
+    // The receives made while writes failed were logged once they worked again: each message
+    // kept counts them, and this receive.
+    let mut found: Vec<(String, u32)> = all(&b.queue("q").unwrap())
+        .into_values()
+        .map(|(body, count, _)| (body, count))
+        .collect();
+    found.sort();
+    let mut expected: Vec<(String, u32)> = (0..4)
         .map(|i| format!("kept {i}"))
         .filter(|w| w.as_bytes() != got[0].body())
+        .map(|w| (w, 2))
         .collect();
-    expected.push("after".into());
+    expected.push(("after".into(), 1));
     expected.sort();
-    assert_eq!(bodies, expected);
+    assert_eq!(found, expected);
 }
 
 /// `fsync = always` with async senders: a send waiting for its sync holds no thread (other tasks

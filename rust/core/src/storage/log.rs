@@ -1,14 +1,18 @@
 //! The segment log: writing records, syncing them, the index of live messages by key, and
 //! compaction.
 //!
-//! Segments are preallocated files (so a full disk shows when a segment is made, never as a fault
-//! while writing) mapped into memory. A record is copied into the mapping under one mutex, in the
-//! order the engine makes them, its header last: it is then in the kernel's page cache and survives
-//! the process being killed, with no system call on the way. With `fsync = always` the producer
-//! then waits for an fdatasync that covers its record: whoever finds no sync in progress runs one for
-//! everyone appended so far, the others wait for it (group commit). With `interval` the background
-//! thread syncs every interval. Model: the mapped, preallocated journal files of Chronicle Queue
-//! and Aeron.
+//! Segments are preallocated files, so a full disk shows when a segment is made, not while
+//! writing. Records are placed under one mutex, in the order the engine makes them, into a buffer
+//! of the current segment; whoever placed them writes the buffer to the file (one `pwrite`) before
+//! releasing the lock ([`Locked`]), so a producer's records are in the kernel's page cache, and
+//! survive the process being killed, when its send returns. With `fsync = always` the producer then
+//! waits for an fdatasync that covers its records: whoever finds no sync in progress runs one for
+//! everyone written so far, the others wait for it (group commit). With `interval` the background
+//! thread syncs every interval.
+//!
+//! Records are written, not copied into a shared mapping of the file: syncing a mapping
+//! write-protects its pages (a TLB shootdown across the process's threads) and the next write to
+//! each faults again, which cost more than the system call.
 
 use super::record::{self, Read, Record};
 use super::recover::Replayed;
@@ -16,16 +20,17 @@ use super::{FsyncMode, IoOp, OpenError, StorageConfig, StorageStats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::message::MessageData;
 use crossbeam_queue::SegQueue;
-use memmap2::MmapMut;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Write};
 use std::num::NonZeroU32;
+use std::ops::{Deref, DerefMut};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering, compiler_fence};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
 
@@ -210,35 +215,26 @@ pub(crate) struct SegMeta {
 /// 16 bits are 0 are skipped, so no segment has this tag.
 pub(crate) const UNPLACED: u16 = 0;
 
-/// The segment records are copied into.
-struct Mapped {
+/// The segment records are written to.
+struct Segment {
     no: u64,
     file: Arc<File>,
-    map: MmapMut,
+    /// Its preallocated size.
+    capacity: usize,
+    /// Where the next record goes.
     pos: usize,
-    /// Its pages have been made writable ahead of the records (see [`populate`]).
-    populated: bool,
-}
-
-/// Faults in, writable, the pages of a mapped range without changing them, so that copying records
-/// into it later takes no page faults (on a preallocated file each first write to a page is a
-/// fault that also converts the file system's unwritten extent). Harmless if the range was unmapped
-/// meanwhile; a no-op on kernels without `MADV_POPULATE_WRITE` (before 5.14).
-fn populate(ptr: usize, len: usize) {
-    // SAFETY: madvise never changes the contents of memory; on an address range that is no longer
-    // mapped it fails with ENOMEM.
-    unsafe {
-        libc::madvise(ptr as *mut libc::c_void, len, libc::MADV_POPULATE_WRITE);
-    }
+    /// The records placed since the last write, which go to the file at `pos - buf.len()`.
+    /// Empty whenever the log's lock is free ([`Locked`]).
+    buf: Vec<u8>,
 }
 
 struct State {
-    /// The segment being written; `None` before the first record, or after a failed sync (the
-    /// next record starts a new segment).
-    cur: Option<Mapped>,
-    /// The next segment, made and populated ahead by the background thread (its header is written
-    /// when it becomes current).
-    spare: Option<Mapped>,
+    /// The segment being written; `None` before the first record, or after a failed write or sync
+    /// (the next record starts a new segment).
+    cur: Option<Segment>,
+    /// The next segment, made ahead by the background thread (its header is written when it
+    /// becomes current).
+    spare: Option<Segment>,
     /// Files written since their last fdatasync (the current one is always a candidate).
     unsynced: Vec<Arc<File>>,
     /// Records that found no room (no segment could be made: a full disk), in order, written
@@ -414,6 +410,34 @@ pub(crate) struct Shared {
     /// Wakes the sync thread: an async sender waits.
     want_sync: Condvar,
     lock: Mutex<Option<File>>,
+}
+
+/// The log's state under its lock. The records placed while it is held are written to the current
+/// segment's file, all in one write, when it is released; a caller that must know the write worked
+/// calls [`Shared::write_out`] first.
+struct Locked<'a> {
+    log: &'a Shared,
+    guard: MutexGuard<'a, State>,
+}
+
+impl Deref for Locked<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        // A failed write keeps its records for later (`pending`) and its error in `error`.
+        let _ = self.log.write_out(&mut self.guard);
+    }
 }
 
 /// How a send with `fsync = always` waits for its sync.
@@ -593,7 +617,7 @@ impl Log {
             let _ = syncer.join();
         }
         let lsn = {
-            let mut st = self.state.lock();
+            let mut st = self.lock();
             let _gone = self.drain_deletes(&mut st);
             let _ = self.flush_pending(&mut st);
             st.written_lsn
@@ -604,9 +628,7 @@ impl Log {
         let mut st = self.state.lock();
         st.closed = true;
         if let Some(cur) = st.cur.take() {
-            let Mapped { file, map, pos, .. } = cur;
-            drop(map);
-            let _ = file.set_len(pos as u64);
+            let _ = cur.file.set_len(cur.pos as u64);
         }
         let spare = st.spare.take();
         drop(st);
@@ -633,6 +655,15 @@ impl Shared {
         &self.dir
     }
 
+    /// Takes the lock of the log's state, for placing records: they are written when it is
+    /// released.
+    fn lock(&self) -> Locked<'_> {
+        Locked {
+            log: self,
+            guard: self.state.lock(),
+        }
+    }
+
     fn fault(&self, op: IoOp) -> io::Result<()> {
         match &self.config.faults {
             Some(f) => f(op),
@@ -640,9 +671,9 @@ impl Shared {
         }
     }
 
-    /// Makes segment `no`: a preallocated file of `capacity` bytes, mapped; with a header unless
+    /// Makes segment `no`: a preallocated file of `capacity` bytes, with a header unless
     /// `first_key` is `None` (a spare, whose header is written when it is used).
-    fn make_segment(&self, no: u64, first_key: Option<u64>, capacity: u64) -> io::Result<Mapped> {
+    fn make_segment(&self, no: u64, first_key: Option<u64>, capacity: u64) -> io::Result<Segment> {
         self.fault(IoOp::Write)?;
         let path = match first_key {
             Some(_) => segment_path(&self.dir, no),
@@ -660,24 +691,21 @@ impl Shared {
             if rc != 0 {
                 return Err(io::Error::from_raw_os_error(rc));
             }
-            // SAFETY: the file is this process's (the directory is locked) and is never truncated
-            // while mapped; other processes do not write it.
-            let mut map = unsafe { MmapMut::map_mut(&file)? };
             if let Some(first_key) = first_key {
-                write_header(&mut map, no, first_key);
+                write_header(&file, no, first_key)?;
             }
             if self.config.fsync != FsyncMode::Never {
                 super::meta::sync_dir(&self.dir)?;
             }
-            Ok(map)
+            Ok(())
         })();
         match made {
-            Ok(map) => Ok(Mapped {
+            Ok(()) => Ok(Segment {
                 no,
                 file: Arc::new(file),
-                map,
+                capacity: capacity as usize,
                 pos: SEG_HEADER as usize,
-                populated: false,
+                buf: Vec::new(),
             }),
             Err(e) => {
                 drop(file);
@@ -694,26 +722,31 @@ impl Shared {
             no += 1;
         }
         let capacity = self.config.segment_bytes.max(SEG_HEADER + len as u64);
-        let mapped = match st.spare.take() {
-            Some(mut spare)
+        let first_key = self.next_key.load(Ordering::Relaxed);
+        let mut segment = match st.spare.take() {
+            Some(spare)
                 if spare.no == no
-                    && spare.map.len() as u64 >= capacity
-                    && self.adopt(no).is_ok() =>
+                    && spare.capacity as u64 >= capacity
+                    && self.adopt(no).is_ok()
+                    && write_header(&spare.file, no, first_key).is_ok() =>
             {
-                write_header(&mut spare.map, no, self.next_key.load(Ordering::Relaxed));
                 spare
             }
             other => {
                 if let Some(stale) = other {
                     self.discard(stale);
                 }
-                self.make_segment(no, Some(self.next_key.load(Ordering::Relaxed)), capacity)?
+                self.make_segment(no, Some(first_key), capacity)?
             }
         };
-        if let Some(old) = st.cur.replace(mapped) {
+        if let Some(old) = st.cur.as_mut() {
+            // Its buffer (written out before a roll, so empty) serves the new segment.
+            debug_assert!(old.buf.is_empty());
+            std::mem::swap(&mut segment.buf, &mut old.buf);
+        }
+        if let Some(old) = st.cur.replace(segment) {
             // The rest of a preallocated segment is given back; its records are kept.
-            let Mapped { file, map, pos, .. } = old;
-            drop(map);
+            let Segment { file, pos, .. } = old;
             let _ = file.set_len(pos as u64);
             if self.config.fsync != FsyncMode::Never {
                 st.unsynced.push(file);
@@ -744,48 +777,34 @@ impl Shared {
     }
 
     /// Removes a spare segment that was never used.
-    fn discard(&self, spare: Mapped) {
+    fn discard(&self, spare: Segment) {
         let no = spare.no;
         drop(spare);
         let _ = fs::remove_file(spare_path(&self.dir, no));
     }
 
-    /// The background thread's share of writing: makes the next segment ahead of time and faults in
-    /// the pages of the current one, so that neither happens while a producer waits.
+    /// The background thread's share of writing: makes the next segment ahead of time, so that
+    /// this does not happen while a producer waits.
     fn prepare(&self) {
-        let (no, current) = {
-            let mut st = self.state.lock();
+        let no = {
+            let st = self.state.lock();
             if st.stop || st.closed {
                 return;
             }
-            let current = match st.cur.as_mut() {
-                Some(c) if !c.populated => {
-                    c.populated = true;
-                    Some((c.map.as_ptr() as usize + c.pos, c.map.len() - c.pos))
-                }
-                _ => None,
-            };
-            let no = match (&st.cur, &st.spare) {
+            match (&st.cur, &st.spare) {
                 (Some(c), None) => {
                     let mut no = c.no + 1;
                     if no as u16 == UNPLACED {
                         no += 1;
                     }
-                    Some(no)
+                    no
                 }
-                _ => None,
-            };
-            (no, current)
+                _ => return,
+            }
         };
-        if let Some((ptr, len)) = current {
-            populate(ptr, len);
-        }
-        let Some(no) = no else { return };
-        let Ok(mut spare) = self.make_segment(no, None, self.config.segment_bytes) else {
+        let Ok(spare) = self.make_segment(no, None, self.config.segment_bytes) else {
             return; // a full disk: the next roll will say so
         };
-        populate(spare.map.as_ptr() as usize, spare.map.len());
-        spare.populated = true;
         let mut st = self.state.lock();
         let wanted = !st.stop && st.spare.is_none() && st.cur.as_ref().is_some_and(|c| c.no < no);
         if wanted {
@@ -796,8 +815,7 @@ impl Shared {
         }
     }
 
-    /// Copies the record in `st.scratch` into the current segment (starting one if it has no room):
-    /// the payload first, the header last, so that a record whose header is there is whole.
+    /// Places the record in `st.scratch` in the current segment (starting one if it has no room).
     fn place(&self, st: &mut State) -> std::result::Result<u64, Arc<str>> {
         let rec = std::mem::take(&mut st.scratch);
         let result = self.place_bytes(st, &rec);
@@ -805,15 +823,16 @@ impl Shared {
         result
     }
 
-    /// Copies one record into the current segment (starting one if it has no room): the payload
-    /// first, the header last, so that a record whose header is there is whole.
+    /// Places one record in the current segment's buffer (starting a segment if it has no room);
+    /// the lock's holder writes it out ([`Locked`]).
     fn place_bytes(&self, st: &mut State, rec: &[u8]) -> std::result::Result<u64, Arc<str>> {
         if !st.pending.is_empty() {
             self.flush_pending(st)?;
         }
         let len = rec.len();
-        let fits = st.cur.as_ref().is_some_and(|c| c.pos + len <= c.map.len());
+        let fits = st.cur.as_ref().is_some_and(|c| c.pos + len <= c.capacity);
         if !fits {
+            self.write_out(st)?;
             if let Err(e) = self.roll(st, len) {
                 let e: Arc<str> = format!("cannot make a log segment: {e}").into();
                 st.error = Some(e.clone());
@@ -823,9 +842,7 @@ impl Shared {
         }
         let cur = st.cur.as_mut().expect("rolled above");
         let at = cur.pos;
-        cur.map[at + record::HEADER..at + len].copy_from_slice(&rec[record::HEADER..]);
-        compiler_fence(Ordering::Release);
-        cur.map[at..at + record::HEADER].copy_from_slice(&rec[..record::HEADER]);
+        cur.buf.extend_from_slice(rec);
         cur.pos += len;
         let no = cur.no;
         let send_key = (rec[record::HEADER] == record::SEND).then(|| {
@@ -838,6 +855,33 @@ impl Shared {
             st.retag(key, len as u64, no, at);
         }
         Ok(st.written_lsn)
+    }
+
+    /// Writes the records placed in the current segment's buffer to its file. On failure the
+    /// segment is given up (as after a failed sync: later records start a new one) and the records
+    /// wait in `pending`, written before any other once a segment takes them.
+    fn write_out(&self, st: &mut State) -> std::result::Result<(), Arc<str>> {
+        let Some(cur) = st.cur.as_mut().filter(|c| !c.buf.is_empty()) else {
+            return Ok(());
+        };
+        let at = (cur.pos - cur.buf.len()) as u64;
+        let written = self
+            .fault(IoOp::Write)
+            .and_then(|()| cur.file.write_all_at(&cur.buf, at));
+        let Err(e) = written else {
+            cur.buf.clear();
+            return Ok(());
+        };
+        let e: Arc<str> = format!("cannot write the log: {e}").into();
+        let Segment { file, buf, .. } = st.cur.take().expect("checked above");
+        let _ = file.set_len(at);
+        if self.config.fsync != FsyncMode::Never {
+            st.unsynced.push(file);
+        }
+        let later = std::mem::replace(&mut st.pending, buf);
+        st.pending.extend_from_slice(&later);
+        st.error = Some(e.clone());
+        Err(e)
     }
 
     /// Writes the records that waited for room; an error leaves them waiting. `st.scratch` is
@@ -932,9 +976,7 @@ impl Shared {
                     st.synced_lsn = st.synced_lsn.max(target);
                     st.error = Some(e);
                     if let Some(cur) = st.cur.take() {
-                        let Mapped { file, map, pos, .. } = cur;
-                        drop(map);
-                        let _ = file.set_len(pos as u64);
+                        let _ = cur.file.set_len(cur.pos as u64);
                     }
                 }
             }
@@ -1057,7 +1099,7 @@ impl Shared {
             record::put_send(&mut buf, queue, &o.data, o.data.body(), o.visible_at, true);
             ends.push(buf.len());
         }
-        let mut st = self.state.lock();
+        let mut st = self.lock();
         if st.closed || st.stop {
             return Err(closed_error());
         }
@@ -1088,6 +1130,12 @@ impl Shared {
             }
             start = end;
         }
+        if failed.is_none() {
+            // Acknowledged once written: with the write failed, nothing of the batch is.
+            if let Err(e) = self.write_out(&mut st) {
+                failed = Some(e);
+            }
+        }
         drop(st);
         drop(gone);
         let Some(e) = failed else {
@@ -1101,7 +1149,7 @@ impl Shared {
     /// the log (a batch cut short, a failed sync): each gets a delete after it, so that the
     /// message does not appear after a restart.
     fn unsend(&self, batch: &[Outgoing], placed: usize) {
-        let mut st = self.state.lock();
+        let mut st = self.lock();
         let mut dropped = Vec::new();
         for (i, o) in batch.iter().enumerate() {
             let key = o.data.header().key();
@@ -1122,7 +1170,7 @@ impl Shared {
     /// the data for the queue to hold: `data`, or its header when its body does not fit the memory
     /// budget.
     pub fn moved(&self, queue: u64, data: MessageData) -> MessageData {
-        let mut st = self.state.lock();
+        let mut st = self.lock();
         if st.closed {
             return data;
         }
@@ -1252,7 +1300,7 @@ impl Shared {
 
     /// Logs receives: (message, its receive count now). Not waited for.
     pub fn received<'a>(&self, items: impl Iterator<Item = (&'a MessageData, u32)>) {
-        let mut st = self.state.lock();
+        let mut st = self.lock();
         if st.closed {
             return;
         }
@@ -1302,7 +1350,7 @@ impl Shared {
         delayed: &std::collections::HashMap<u64, u64>,
         mut keep: impl FnMut(&Entry, u64) -> bool,
     ) {
-        let mut st = self.state.lock();
+        let mut st = self.lock();
         let mut from = 0;
         let mut dropped = Vec::new();
         loop {
@@ -1344,11 +1392,12 @@ impl Shared {
     fn background(&self) {
         loop {
             let lsn = {
-                let mut st = self.state.lock();
+                let mut st = self.lock();
                 if st.stop {
                     return;
                 }
-                self.wake.wait_for(&mut st, self.config.fsync_interval);
+                self.wake
+                    .wait_for(&mut st.guard, self.config.fsync_interval);
                 if st.stop {
                     return;
                 }
@@ -1372,7 +1421,7 @@ impl Shared {
         let seg_bytes = self.config.segment_bytes;
         loop {
             let (front_no, max_key) = {
-                let mut st = self.state.lock();
+                let mut st = self.lock();
                 let _gone = self.drain_deletes(&mut st);
                 if st.segments.len() < 2 || st.stop || !st.pending.is_empty() {
                     return;
@@ -1410,7 +1459,7 @@ impl Shared {
             let mut last = 0;
             let mut damaged = false;
             loop {
-                let mut st = self.state.lock();
+                let mut st = self.lock();
                 if st.stop {
                     return;
                 }
@@ -1476,7 +1525,6 @@ impl Shared {
 }
 
 fn read_exact_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<()> {
-    use std::os::unix::fs::FileExt;
     file.read_exact_at(buf, at)
 }
 
@@ -1490,10 +1538,12 @@ fn read_body(file: &File, at: u64, len: usize, key: u64) -> std::result::Result<
         .map_err(|e| format!("cannot read the body of a message at offset {at}: {e}"))
 }
 
-fn write_header(map: &mut [u8], no: u64, first_key: u64) {
-    map[..8].copy_from_slice(MAGIC);
-    map[8..16].copy_from_slice(&no.to_le_bytes());
-    map[16..24].copy_from_slice(&first_key.to_le_bytes());
+fn write_header(file: &File, no: u64, first_key: u64) -> io::Result<()> {
+    let mut header = [0; SEG_HEADER as usize];
+    header[..8].copy_from_slice(MAGIC);
+    header[8..16].copy_from_slice(&no.to_le_bytes());
+    header[16..24].copy_from_slice(&first_key.to_le_bytes());
+    file.write_all_at(&header, 0)
 }
 
 /// Reads the header of a segment file: its number and first key.

@@ -451,13 +451,15 @@ fn async_sends_wait_for_their_sync_without_blocking_the_thread() {
         std::sync::Condvar::new(),
     ));
     let syncs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let (g, n) = (gate.clone(), syncs.clone());
+    let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (g, n, s) = (gate.clone(), syncs.clone(), started.clone());
     let storage = StorageConfig {
         fsync: FsyncMode::Always,
         faults: Some(Arc::new(move |op: IoOp| {
             if op != IoOp::Sync {
                 return Ok(());
             }
+            s.fetch_add(1, Ordering::SeqCst);
             let (lock, cv) = &*g;
             // Bounded, so that a send that blocked its thread fails the test instead of hanging it.
             let (mut st, _) = cv
@@ -513,20 +515,34 @@ fn async_sends_wait_for_their_sync_without_blocking_the_thread() {
         syncs.load(Ordering::SeqCst) <= 2,
         "one sync served the first send, at most one more the second"
     );
-    // A failed sync fails the send it covered: not visible, not there after a restart.
+    // A failed sync fails the send it covered: not visible, not there after a restart. So does a
+    // send written to the same segment while that sync ran: no later sync covers that file.
     hold();
+    let before = started.load(Ordering::SeqCst);
     let failed = rt.spawn({
         let q = q.clone();
         async move { q.send_async(SendMessage::new("lost")).await }
     });
+    rt.block_on(tokio::task::yield_now());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while started.load(Ordering::SeqCst) == before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let during = rt.spawn({
+        let q = q.clone();
+        async move { q.send_async(SendMessage::new("lost too")).await }
+    });
+    rt.block_on(tokio::task::yield_now());
     release(true);
-    let err = rt.block_on(failed).unwrap().unwrap_err();
-    assert_eq!(err.code, ErrorCode::ServiceUnavailable);
-    assert!(
-        err.message.contains("injected fdatasync failure"),
-        "{}",
-        err.message
-    );
+    for task in [failed, during] {
+        let err = rt.block_on(task).unwrap().unwrap_err();
+        assert_eq!(err.code, ErrorCode::ServiceUnavailable);
+        assert!(
+            err.message.contains("injected fdatasync failure"),
+            "{}",
+            err.message
+        );
+    }
     assert_eq!(q.counts().visible, 2);
     // A send given up while it waits (its request dropped) is taken back, as if it had failed.
     hold();

@@ -967,13 +967,15 @@ impl Shared {
                 }
                 Err(e) => {
                     // A failed fsync is not retried on the same file: what the kernel dropped is
-                    // gone. Later records go to a new segment.
+                    // gone. Later records go to a new segment. Those written to this one while it
+                    // synced fail with it: no later sync covers the file.
                     let e: Arc<str> = format!("fdatasync failed: {e}").into();
-                    st.failures.push_back((from, target, e.clone()));
+                    let to = st.written_lsn;
+                    st.failures.push_back((from, to, e.clone()));
                     while st.failures.len() > 256 {
                         st.failures.pop_front();
                     }
-                    st.synced_lsn = st.synced_lsn.max(target);
+                    st.synced_lsn = st.synced_lsn.max(to);
                     st.error = Some(e);
                     if let Some(cur) = st.cur.take() {
                         let _ = cur.file.set_len(cur.pos as u64);

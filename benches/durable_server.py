@@ -15,7 +15,8 @@ directory; give a directory on the disk you want measured). Workloads (gRPC, nat
   `--fsync always` depends on group commit (one fdatasync per message would allow a few thousand).
 - `cycle100`: steady, 2 producers and 6 consumers, batches of 100 (full cycle figure).
 
-Every run checks its own results (a lost message fails it), as `sqsfast bench` does.
+Every run checks its own results (a lost message fails it), as `sqsfast bench` does. With more than
+one round it ends with each durable mode's median share of memory per workload.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -153,6 +155,23 @@ def main() -> int:
                         + " ; "
                         + " ".join(cmd[1:]),
                     }
+                )
+    if opts.rounds > 1:
+        # The in-memory figure moves most from round to round: the median share says more than any
+        # one round.
+        print("\nshare of memory over the rounds: median (lowest-highest)")
+        for workload in workloads:
+            for mode in MODES:
+                if mode == "memory":
+                    continue
+                shares = [
+                    r["share_of_memory"]
+                    for r in rows
+                    if r["workload"] == workload and r["mode"] == mode
+                ]
+                print(
+                    f"{workload:<9} {mode:<9} {statistics.median(shares):>4.0%} "
+                    f"({min(shares):.0%}-{max(shares):.0%})"
                 )
     if opts.json:
         Path(opts.json).write_text(json.dumps(rows, indent=2))

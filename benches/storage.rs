@@ -425,6 +425,9 @@ fn main() {
         println!("full cycle, interval, 1 thread: {rate:.0} msg/s");
         return;
     }
+    // The process's first run pays for its first memory (page faults on a heap that later runs
+    // reuse): an untimed one goes first, so that the first figures compare like with like.
+    mode_run("memory", None, 2, n, 10, &body);
     for (threads, batch) in [(1, 10), (2, 10), (2, 100)] {
         let memory = mode_run("memory", None, threads, n, batch, &body);
         print!(

@@ -54,6 +54,7 @@ def test_embedded_report_fields(capsys, tmp_path):
     code = main(
         ["bench", "--quiet", "--target", "embedded", "--messages", "3000", "--batch", "100"]
         + ["--producers", "2", "--consumers", "3", "--size", "512", "--json", str(path)]
+        + ["--threads", "1"]
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -62,6 +63,7 @@ def test_embedded_report_fields(capsys, tmp_path):
     assert report["target"] == "embedded"
     assert report["workload"] == "steady"
     assert report["config"]["batch"] == 100 and report["config"]["size"] == 512
+    assert report["config"]["threads"] == 1
     for part in ("send", "receive"):
         t = report[part]
         assert t["messages"] == 3000 and t["seconds"] > 0
@@ -257,6 +259,8 @@ def test_progress_each_second_and_stopping_deletes_queues():
         (["--target", "sqs://us-east-1"], "--client python"),
         (["--target", "ftp://x:1"], "expected embedded"),
         (["--target", "embedded", "--producers", "0"], "at least 1"),
+        (["--target", "embedded", "--threads", "0"], "at least 1"),
+        (["--target", "embedded", "--threads", "2000"], "--threads must be 1-1024"),
         (["--target", "embedded", "--plot", "out.svg"], "FILE.png"),
     ],
 )

@@ -7,8 +7,10 @@ import json
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
+from support import start_server
 
 
 def sqsfast(*args: str, url: str | None = None, stdin: str | None = None):
@@ -82,3 +84,29 @@ def test_help(args):
     assert result.returncode == 0
     assert "usage: sqsfast" in result.stdout
     assert len(result.stdout.splitlines()) > 3
+
+
+def runtime_threads(pid: int) -> int:
+    """Threads of the server's runtime (they are named `sqsfast`; the interpreter's own thread,
+    started as `python -m sqsfast.cli`, is not)."""
+    tasks = Path(f"/proc/{pid}/task")
+    return sum((t / "comm").read_text().strip() == "sqsfast" for t in tasks.iterdir())
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_workers_sets_the_threads_serving_requests(workers):
+    server = start_server("--in-memory", "--workers", str(workers))
+    try:
+        name = "workers-" + uuid.uuid4().hex[:12]
+        assert sqsfast("queue", "create", name, url=server.grpc_url).returncode == 0
+        assert sqsfast("send", name, "hello", url=server.grpc_url).returncode == 0
+        got = sqsfast("receive", name, "--json", url=server.grpc_url)
+        assert got.returncode == 0 and "hello" in got.stdout
+        assert runtime_threads(server.proc.pid) == workers
+    finally:
+        server.stop()
+
+
+def test_zero_workers_is_refused():
+    bad = sqsfast("serve", "--in-memory", "--workers", "0")
+    assert bad.returncode == 2 and "must be at least 1" in bad.stderr

@@ -389,6 +389,12 @@ def add_parser(sub: Any) -> None:
         help="native: the Rust load generator (default); python: sqsfast's Python clients and "
         "boto3, as a Python application sees it",
     )
+    p.add_argument(
+        "--threads",
+        type=_positive_int,
+        help="threads of the native load generator (default: one per core); with the server "
+        "on the same machine, fewer leave it more of the cores",
+    )
     p.add_argument("--json", metavar="FILE", help="write the full report as JSON ('-': stdout)")
     p.add_argument("--plot", metavar="FILE.png", help="plot throughput and latency (matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress line on stderr")
@@ -434,6 +440,7 @@ def run(args: argparse.Namespace) -> int:
             rate=rate,
             wait=wait,
             drain_timeout=args.drain_timeout,
+            threads=args.threads,
             progress=progress,
         )
     except ValueError as e:

@@ -185,6 +185,7 @@ def serve(
     fsync_interval_ms: int | None = None,
     skip_corrupt: bool = False,
     memory_budget_mb: int | None = None,
+    workers: int | None = None,
 ) -> None:
     """Run the server until SIGINT or SIGTERM (the GIL is released meanwhile).
 
@@ -206,6 +207,7 @@ def bench(
     wait: float = 1.0,
     drain_timeout: float = 10.0,
     queue_prefix: str = "sqsfast-bench",
+    threads: int | None = None,
     progress: Callable[[dict[str, Any]], object] | None = None,
 ) -> str:
     """Run a benchmark (the GIL is released meanwhile); return its report as JSON text.

@@ -2,7 +2,7 @@
 
     sqsfast serve [--host H] [--grpc-port P] [--http-port P] [--config sqsfast.toml]
                   [--data-dir DIR | --in-memory] [--fsync always|interval|never]
-                  [--memory-budget-mb MB]
+                  [--memory-budget-mb MB] [--workers N]
     sqsfast queue create|list|delete|attributes|purge ...
     sqsfast send QUEUE BODY...
     sqsfast receive QUEUE [-n N] [--wait S] [--delete]
@@ -21,7 +21,7 @@ import os
 import sys
 from typing import Any
 
-from sqsfast import _core
+from sqsfast import _bench, _core
 from sqsfast.errors import SqsfastError
 
 DEFAULT_URL = "grpc://127.0.0.1:9325"
@@ -42,8 +42,9 @@ def _serve(args: argparse.Namespace) -> int:
             fsync_interval_ms=args.fsync_interval_ms,
             skip_corrupt=args.skip_corrupt,
             memory_budget_mb=args.memory_budget_mb,
+            workers=args.workers,
         )
-    except OSError as e:
+    except (OSError, ValueError) as e:
         print(f"sqsfast: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -246,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep at most MB of message bodies in memory; the rest stay on disk and are read "
         "back when received (default: all in memory)",
     )
+    serve.add_argument(
+        "--workers",
+        type=_bench._positive_int,
+        metavar="N",
+        help="threads serving requests (default: one per core); fewer leave cores to other "
+        "programs on the machine, such as a load generator",
+    )
     serve.set_defaults(func=_serve)
 
     client = argparse.ArgumentParser(add_help=False)
@@ -322,8 +330,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--visibility-timeout", type=int, metavar="SECONDS")
     p.add_argument("--delete", action="store_true", help="delete what was received")
     p.set_defaults(func=_receive)
-
-    from sqsfast import _bench
 
     _bench.add_parser(sub)
     return parser

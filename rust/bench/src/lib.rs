@@ -37,7 +37,9 @@ pub fn run_blocking<D: Driver>(
     cancel: Arc<AtomicBool>,
     progress: Option<&(dyn Fn(&Progress) + Send + Sync)>,
 ) -> Result<Report, Error> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+    let threads = cfg
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().max(2)));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .thread_name("sqsfast-bench")

@@ -85,6 +85,8 @@ pub struct Config {
     pub drain_timeout: Duration,
     /// Queue names start with this, then the run id and the queue number.
     pub queue_prefix: String,
+    /// Threads of the load generator's runtime; unset: one per core (at least 2).
+    pub threads: Option<usize>,
 }
 
 impl Default for Config {
@@ -102,6 +104,7 @@ impl Default for Config {
             wait: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(10),
             queue_prefix: "sqsfast-bench".into(),
+            threads: None,
         }
     }
 }
@@ -112,6 +115,9 @@ impl Config {
     /// # Errors
     /// A message naming the setting at fault.
     pub fn validate(&self) -> Result<(), String> {
+        if self.threads.is_some_and(|n| n == 0 || n > 1024) {
+            return Err("--threads must be 1-1024".into());
+        }
         if self.producers == 0 || self.producers > 10_000 {
             return Err("--producers must be 1-10000".into());
         }

@@ -31,12 +31,12 @@ fn secs(name: &str, v: f64) -> PyResult<Duration> {
 #[pyo3(signature = (
     target, *, workload = "steady", producers = 4, consumers = 4, batch = 10, size = 256,
     queues = 1, duration = Some(10.0), messages = None, rate = None, wait = 1.0,
-    drain_timeout = 10.0, queue_prefix = "sqsfast-bench", progress = None
+    drain_timeout = 10.0, queue_prefix = "sqsfast-bench", threads = None, progress = None
 ))]
 #[pyo3(
     text_signature = "(target, *, workload='steady', producers=4, consumers=4, batch=10, \
     size=256, queues=1, duration=10.0, messages=None, rate=None, wait=1.0, drain_timeout=10.0, \
-    queue_prefix='sqsfast-bench', progress=None)"
+    queue_prefix='sqsfast-bench', threads=None, progress=None)"
 )]
 #[allow(clippy::too_many_arguments)]
 pub fn bench(
@@ -54,6 +54,7 @@ pub fn bench(
     wait: f64,
     drain_timeout: f64,
     queue_prefix: &str,
+    threads: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let cfg = Config {
@@ -71,6 +72,7 @@ pub fn bench(
         wait: secs("wait", wait)?,
         drain_timeout: secs("drain_timeout", drain_timeout)?,
         queue_prefix: queue_prefix.to_owned(),
+        threads,
     };
     cfg.validate().map_err(PyValueError::new_err)?;
     let run: Box<dyn FnOnce(Arc<AtomicBool>, mpsc::Sender<Progress>) -> RunResult + Send> =

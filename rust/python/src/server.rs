@@ -13,7 +13,7 @@ use std::io::Write as _;
 #[pyo3(signature = (
     *, host = None, http_port = None, grpc_port = None, config = None, log_level = None,
     data_dir = None, in_memory = false, fsync = None, fsync_interval_ms = None, skip_corrupt = false,
-    memory_budget_mb = None,
+    memory_budget_mb = None, workers = None,
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn serve(
@@ -29,6 +29,7 @@ pub fn serve(
     fsync_interval_ms: Option<u64>,
     skip_corrupt: bool,
     memory_budget_mb: Option<u64>,
+    workers: Option<usize>,
 ) -> PyResult<()> {
     let mut settings = match &config {
         Some(path) => {
@@ -50,6 +51,12 @@ pub fn serve(
     }
     if let Some(level) = log_level {
         settings.log_level = level;
+    }
+    if workers.is_some() {
+        settings.workers = workers;
+    }
+    if settings.workers == Some(0) {
+        return Err(PyValueError::new_err("workers must be at least 1"));
     }
     let storage = &mut settings.storage;
     if let Some(dir) = data_dir {
@@ -112,11 +119,13 @@ pub fn serve(
     };
     let _ = std::io::stdout().flush();
     let closing = broker.clone();
+    let worker_threads = settings.workers;
     let result = py.detach(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .thread_name("sqsfast")
-            .build()?;
+        let mut runtime = tokio::runtime::Builder::new_multi_thread();
+        if let Some(n) = worker_threads {
+            runtime.worker_threads(n);
+        }
+        let runtime = runtime.enable_all().thread_name("sqsfast").build()?;
         runtime.block_on(async move {
             sqsfast_server::serve(
                 broker,

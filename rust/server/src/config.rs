@@ -7,6 +7,7 @@
 //! account_id = "000000000000"
 //! region = "us-east-1"
 //! log_level = "info"
+//! workers = 4                    # threads serving requests (default: one per core)
 //!
 //! [storage]
 //! data_dir = "./sqsfast-data"    # durable by default; in_memory = true keeps nothing
@@ -43,6 +44,9 @@ pub struct ServerConfig {
     pub region: String,
     /// `error`, `warn`, `info`, `debug`, `trace`, or a tracing filter.
     pub log_level: String,
+    /// Threads serving requests; unset: one per core. Fewer leave cores to other programs, such as
+    /// a load generator on the same machine.
+    pub workers: Option<usize>,
     pub storage: Storage,
     pub limits: Limits,
     /// Queues created at start (existing ones with the same attributes are kept).
@@ -58,6 +62,7 @@ impl Default for ServerConfig {
             account_id: "000000000000".into(),
             region: "us-east-1".into(),
             log_level: "warn".into(),
+            workers: None,
             storage: Storage::default(),
             limits: Limits::default(),
             queues: Vec::new(),
@@ -186,6 +191,7 @@ mod tests {
         let c = ServerConfig::from_toml(
             r#"
             grpc_port = 0
+            workers = 3
             [limits]
             max_connections = 5
             [[queues]]
@@ -196,6 +202,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.grpc_port, 0);
         assert_eq!(c.http_port, 9324);
+        assert_eq!(c.workers, Some(3));
+        assert_eq!(ServerConfig::default().workers, None);
         assert_eq!(c.limits.max_connections, 5);
         assert_eq!(c.limits.max_concurrent_streams, 1000);
         assert_eq!(c.queues[0].name, "jobs");

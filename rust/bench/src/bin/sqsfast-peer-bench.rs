@@ -35,6 +35,7 @@ workload (as `sqsfast bench`):
   --wait D             (long-poll wait of a receive, default 1s; 5s for long-poll)
   --drain-timeout D    (default 10s)
   --queue-prefix P     (default sqsfast-bench)
+  --threads N          (threads of the load generator; default one per core)
 
 peer settings:
   --amqp-prefetch N    (basic.qos prefetch per consumer, default 1000)
@@ -123,6 +124,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--wait" => wait = Some(parse_duration(&value)?),
             "--drain-timeout" => config.drain_timeout = parse_duration(&value)?,
+            "--threads" => config.threads = Some(num(&flag)? as usize),
             "--queue-prefix" => config.queue_prefix = value,
             "--amqp-prefetch" => {
                 amqp_prefetch = u16::try_from(num(&flag)?)

@@ -224,6 +224,8 @@ def start_sqsfast_server(
         http, grpc = free_port(), free_port()
         argv = sqsfast_cli(args) + ["serve", "--host", LOOPBACK]
         argv += ["--http-port", str(http), "--grpc-port", str(grpc)]
+        if args.workers:
+            argv += ["--workers", str(args.workers)]
         if memory:
             config = tmp / "sqsfast.toml"
             config.write_text("[storage]\nin_memory = true\n")
@@ -590,6 +592,8 @@ def workload_flags(args: argparse.Namespace, workload: str) -> list[str]:
     flags += ["--batch", str(args.batch), "--size", str(args.size)]
     flags += ["--duration", args.duration, "--wait", args.wait]
     flags += ["--drain-timeout", args.drain_timeout]
+    if args.threads:
+        flags += ["--threads", str(args.threads)]
     if workload in ("rate", "long-poll"):
         flags += ["--rate", f"{args.rate:g}"]
     return flags
@@ -858,6 +862,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=1000.0, help="msg/s in all, for `rate`")
     p.add_argument("--wait", default="1s", help="long-poll wait of a receive")
     p.add_argument("--drain-timeout", default="10s")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="threads of the load generator, for every system (default: one per core)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="`sqsfast serve --workers`: threads serving requests (default: one per core)",
+    )
     p.add_argument(
         "--out",
         type=Path,

@@ -107,6 +107,10 @@ def test_workers_sets_the_threads_serving_requests(workers):
         server.stop()
 
 
-def test_zero_workers_is_refused():
+def test_bad_workers_are_refused(tmp_path):
     bad = sqsfast("serve", "--in-memory", "--workers", "0")
     assert bad.returncode == 2 and "must be at least 1" in bad.stderr
+    config = tmp_path / "sqsfast.toml"
+    config.write_text("workers = 5000\n")
+    bad = sqsfast("serve", "--in-memory", "--config", str(config))
+    assert bad.returncode == 1 and "workers must be 1-1024" in bad.stderr

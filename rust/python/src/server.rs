@@ -55,8 +55,8 @@ pub fn serve(
     if workers.is_some() {
         settings.workers = workers;
     }
-    if settings.workers == Some(0) {
-        return Err(PyValueError::new_err("workers must be at least 1"));
+    if settings.workers.is_some_and(|n| n == 0 || n > 1024) {
+        return Err(PyValueError::new_err("workers must be 1-1024"));
     }
     let storage = &mut settings.storage;
     if let Some(dir) = data_dir {

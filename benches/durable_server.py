@@ -63,9 +63,11 @@ WORKLOADS = {
 }
 
 
-def start(sqsfast: str, mode: str, base: Path) -> tuple[subprocess.Popen, str, Path | None]:
+def start(
+    sqsfast: str, mode: str, base: Path, extra: list[str]
+) -> tuple[subprocess.Popen, str, Path | None]:
     data = None
-    args = [sqsfast, "serve", "--http-port", "0", "--grpc-port", "0", *MODES[mode]]
+    args = [sqsfast, "serve", "--http-port", "0", "--grpc-port", "0", *MODES[mode], *extra]
     if mode != "memory":
         data = Path(tempfile.mkdtemp(prefix=f"sqsfast-{mode}-", dir=base))
         args += ["--data-dir", str(data)]
@@ -94,11 +96,13 @@ def stop(proc: subprocess.Popen, data: Path | None) -> None:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def run(sqsfast: str, target: str, workload: str, scale: float) -> tuple[dict, list[str]]:
+def run(
+    sqsfast: str, target: str, workload: str, scale: float, extra: list[str]
+) -> tuple[dict, list[str]]:
     args, amount_flag, amount, _ = WORKLOADS[workload]
     if amount_flag == "--messages":
         amount = str(max(1000, int(amount * scale)))
-    cmd = [sqsfast, "bench", "--target", target, *args, amount_flag, amount, "--quiet"]
+    cmd = [sqsfast, "bench", "--target", target, *args, amount_flag, amount, "--quiet", *extra]
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         done = subprocess.run([*cmd, "--json", out.name], capture_output=True, text=True)
         if done.returncode != 0:
@@ -113,11 +117,15 @@ def main() -> int:
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--scale", type=float, default=1.0, help="multiply message counts (default 1)")
     ap.add_argument("--dir", default=None, help="where the data directories go")
+    ap.add_argument("--workers", type=int, help="`sqsfast serve --workers`, for every server")
+    ap.add_argument("--threads", type=int, help="`sqsfast bench --threads`, for every run")
     ap.add_argument("--json", default=None, help="write every figure here")
     opts = ap.parse_args()
     base = Path(opts.dir or tempfile.gettempdir())
     base.mkdir(parents=True, exist_ok=True)
     workloads = opts.workloads.split(",")
+    serve_extra = ["--workers", str(opts.workers)] if opts.workers else []
+    bench_extra = ["--threads", str(opts.threads)] if opts.threads else []
     rows = []
     now = datetime.datetime.now(datetime.timezone.utc)
     print(f"{now:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores")
@@ -127,9 +135,9 @@ def main() -> int:
         for workload in workloads:
             memory = None
             for mode in MODES:
-                proc, target, data = start(opts.sqsfast, mode, base)
+                proc, target, data = start(opts.sqsfast, mode, base, serve_extra)
                 try:
-                    report, cmd = run(opts.sqsfast, target, workload, opts.scale)
+                    report, cmd = run(opts.sqsfast, target, workload, opts.scale, bench_extra)
                 finally:
                     stop(proc, data)
                 figure = report[WORKLOADS[workload][3]]["msg_per_s"]
@@ -151,7 +159,7 @@ def main() -> int:
                         "msgs_per_s": figure,
                         "share_of_memory": share,
                         "send_p99_us": p99,
-                        "command": " ".join(["sqsfast serve", *MODES[mode]])
+                        "command": " ".join(["sqsfast serve", *MODES[mode], *serve_extra])
                         + " ; "
                         + " ".join(cmd[1:]),
                     }

@@ -474,6 +474,11 @@ impl Queue {
         if woke > 0 {
             self.event.notify(woke.additional());
         }
+        // Timers of messages gone since (deleted, expired, moved): every timer action needs the
+        // generation it names, which a freed slot no longer has.
+        shard
+            .timers
+            .sweep(|e| Self::slot(shard, e.slot).word.load().generation() == (e.word >> 32) as u32);
         let retention_ms = self.config.load().message_retention_period as u64 * 1000;
         loop {
             let Some(head) = state.sent_head.take().or_else(|| shard.sent.pop()) else {

@@ -8,6 +8,13 @@
 //!
 //! Levels: 256 buckets each, ticks of 4 ms, ~1 s, ~4.4 min and ~18.6 h; a deadline beyond the top
 //! level's span waits in its last bucket and is placed again when that bucket is taken.
+//!
+//! Most entries go stale long before they fire: a message received with a 30 s visibility timeout
+//! is usually deleted within milliseconds. So that they do not stay in memory until their deadline
+//! (at 500 000 receives a second, 30 s of them is over half a gigabyte), the advancer also sweeps the
+//! buckets beyond the finest level, one bucket of each level per advance ([`Wheel::sweep`]): entries
+//! the caller says are stale are dropped, the rest move to the bucket's swept stack, where no sweep
+//! looks at them again. Every entry is thus checked once within about a second of its insertion.
 //! Algorithm: Varghese & Lauck, "Hashed and hierarchical timing wheels" (1987); the stacks are Treiber
 //! stacks used only as push / take-all, which needs no ABA protection and no deferred reclamation.
 
@@ -69,8 +76,30 @@ impl Stack {
         }
     }
 
+    /// Pushes a node taken off a stack by [`Stack::take_list`].
+    fn push_node(&self, node: *mut Node) {
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            // SAFETY: the caller owns `node` (taken off a list), and nobody else sees it until the
+            // CAS succeeds.
+            unsafe { (*node).next = head };
+            match self
+                .head
+                .compare_exchange_weak(head, node, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(h) => head = h,
+            }
+        }
+    }
+
+    /// Takes the whole list: the caller owns its nodes, to free or push again.
+    fn take_list(&self) -> *mut Node {
+        self.head.swap(ptr::null_mut(), Ordering::Acquire)
+    }
+
     fn take_all(&self, out: &mut Vec<Entry>) {
-        let mut node = self.head.swap(ptr::null_mut(), Ordering::Acquire);
+        let mut node = self.take_list();
         while !node.is_null() {
             // SAFETY: the swap made this thread the only owner of the whole list; every node was
             // made by Box::into_raw in `push` and is freed exactly once, here.
@@ -104,7 +133,12 @@ struct Level {
     tick_ms: u64,
     /// The next tick of this level to process; every bucket of an earlier tick has been taken.
     cursor: AtomicU64,
+    /// Where inserts go.
     buckets: Box<[Stack]>,
+    /// Entries of the same buckets that a sweep found live (levels above the finest only).
+    swept: Box<[Stack]>,
+    /// The bucket the next sweep takes.
+    sweep_at: AtomicU64,
 }
 
 pub struct Wheel {
@@ -120,6 +154,10 @@ impl Wheel {
                 tick_ms: tick_ms(l),
                 cursor: AtomicU64::new(now_ms / tick_ms(l)),
                 buckets: (0..BUCKETS).map(|_| Stack::new()).collect(),
+                swept: (0..if l == 0 { 0 } else { BUCKETS })
+                    .map(|_| Stack::new())
+                    .collect(),
+                sweep_at: AtomicU64::new(0),
             }),
             overdue: Stack::new(),
         }
@@ -170,7 +208,11 @@ impl Wheel {
             while tick <= target {
                 level.cursor.store(tick + 1, Ordering::Relaxed);
                 fence(Ordering::SeqCst);
-                level.buckets[(tick % BUCKETS) as usize].take_all(&mut taken);
+                let b = (tick % BUCKETS) as usize;
+                level.buckets[b].take_all(&mut taken);
+                if let Some(swept) = level.swept.get(b) {
+                    swept.take_all(&mut taken);
+                }
                 tick += 1;
             }
         }
@@ -181,6 +223,36 @@ impl Wheel {
                 self.insert(entry);
             }
         }
+    }
+
+    /// Drops the stale entries of the next bucket of each level above the finest: `live` says
+    /// whether an entry may still act when it fires (a stale one must do nothing then, so dropping
+    /// it early changes nothing). Returns how many were dropped. Like [`Wheel::advance`], only the
+    /// holder of the shard's advance token calls it.
+    pub fn sweep(&self, mut live: impl FnMut(&Entry) -> bool) -> usize {
+        let mut dropped = 0;
+        for level in &self.levels[1..] {
+            let b = level.sweep_at.load(Ordering::Relaxed) % BUCKETS;
+            level.sweep_at.store(b + 1, Ordering::Relaxed);
+            let b = b as usize;
+            let mut node = level.buckets[b].take_list();
+            while !node.is_null() {
+                // SAFETY: `take_list` made this thread the owner of the whole list: no other thread
+                // reads or frees its nodes.
+                let (next, keep) = unsafe { ((*node).next, live(&(*node).entry)) };
+                if keep {
+                    // The swept stack is taken with the bucket, so the entry keeps its place. The
+                    // sweeper is the advancer: no take of this bucket runs meanwhile.
+                    level.swept[b].push_node(node);
+                } else {
+                    // SAFETY: made by Box::into_raw in `push`, owned here (above), freed once.
+                    drop(unsafe { Box::from_raw(node) });
+                    dropped += 1;
+                }
+                node = next;
+            }
+        }
+        dropped
     }
 }
 
@@ -230,6 +302,54 @@ mod tests {
                 "entry {i} due {d} fired at {at}"
             );
         }
+    }
+
+    #[test]
+    fn sweeps_drop_stale_entries_and_live_ones_still_fire_once() {
+        let start = 1_000_000;
+        let wheel = Wheel::new(start);
+        // Levels 0 to 3; odd slots are live, even ones stale.
+        let deadlines = [
+            start + 100,
+            start + 2_000,
+            start + 30_000,
+            start + 30_001,
+            start + 600_000,
+            start + 600_000,
+            start + 12 * 3_600_000,
+            start + 14 * 86_400_000,
+        ];
+        for (i, d) in deadlines.iter().enumerate() {
+            wheel.insert(entry(*d, i as u32));
+        }
+        let mut dropped = 0;
+        let mut looked = Vec::new();
+        for _ in 0..BUCKETS {
+            dropped += wheel.sweep(|e| {
+                looked.push(e.slot);
+                e.slot % 2 == 1
+            });
+        }
+        // Everything but the finest level's entry was looked at, once; the stale ones are gone.
+        looked.sort_unstable();
+        assert_eq!(looked, [1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(dropped, 3);
+        // Swept once, an entry is not looked at again.
+        assert_eq!(
+            (0..BUCKETS).map(|_| wheel.sweep(|_| false)).sum::<usize>(),
+            0
+        );
+        let mut fired = Vec::new();
+        let mut now = start;
+        while now <= start + 15 * 86_400_000 {
+            wheel.advance(now, |e| {
+                assert!(e.deadline <= now && now <= e.deadline + 1_000);
+                fired.push(e.slot);
+            });
+            now += if now < start + 60_000 { 1 } else { 997 };
+        }
+        fired.sort_unstable();
+        assert_eq!(fired, [0, 1, 3, 5, 7]);
     }
 
     #[test]

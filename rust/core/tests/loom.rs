@@ -398,3 +398,37 @@ fn insert_against_advance_before_the_deadline() {
     // must still fire as soon as the clock reaches it, not at the next tick.
     insert_against_advance(10, 8, 10);
 }
+
+/// An insert racing a sweep of its bucket: a live entry the sweep moves keeps its place and fires
+/// once when due.
+#[test]
+fn insert_against_sweep_keeps_a_live_entry() {
+    model(|| {
+        let wheel = Arc::new(Wheel::new(0));
+        // Level 1 (ticks of 1 024 ms), bucket 1: the second bucket a sweep takes.
+        let entry = Entry {
+            deadline: 2_000,
+            slot: 7,
+            kind: Kind::Delay,
+            word: 0,
+        };
+        let inserter = {
+            let wheel = wheel.clone();
+            thread::spawn(move || wheel.insert(entry))
+        };
+        let sweeper = {
+            let wheel = wheel.clone();
+            thread::spawn(move || {
+                wheel.sweep(|_| true);
+                wheel.sweep(|_| true)
+            })
+        };
+        inserter.join().unwrap();
+        assert_eq!(sweeper.join().unwrap(), 0, "a live entry was dropped");
+        let mut fired = Vec::new();
+        wheel.advance(1_999, |e| fired.push(e.slot));
+        assert!(fired.is_empty(), "fired before its deadline");
+        wheel.advance(2_000, |e| fired.push(e.slot));
+        assert_eq!(fired, [7]);
+    });
+}

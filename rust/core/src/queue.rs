@@ -111,8 +111,9 @@ struct SentEntry {
 }
 
 struct AdvanceState {
-    /// The oldest entry of `sent` not yet known to be gone, taken off the list.
-    sent_head: Option<SentEntry>,
+    /// Entries taken off `sent`, in send order, ahead of those still on it: the oldest not yet
+    /// known to be gone, and the live ones taken past it ([`Queue::trim_sent`]).
+    taken: VecDeque<SentEntry>,
 }
 
 struct Shard {
@@ -297,7 +298,9 @@ impl Queue {
                     sent: SegQueue::new(),
                     timers: Wheel::new(now),
                     counts: CachePadded::new(Counts::default()),
-                    advance: Mutex::new(AdvanceState { sent_head: None }),
+                    advance: Mutex::new(AdvanceState {
+                        taken: VecDeque::new(),
+                    }),
                     oldest: AtomicU64::new(u64::MAX),
                 })
                 .collect(),
@@ -481,28 +484,69 @@ impl Queue {
             .sweep(|e| Self::slot(shard, e.slot).word.load().generation() == (e.word >> 32) as u32);
         let retention_ms = self.config.load().message_retention_period as u64 * 1000;
         loop {
-            let Some(head) = state.sent_head.take().or_else(|| shard.sent.pop()) else {
+            let Some(head) = state.taken.front().copied().or_else(|| {
+                let h = shard.sent.pop()?;
+                state.taken.push_back(h);
+                Some(h)
+            }) else {
                 shard.oldest.store(u64::MAX, Ordering::Relaxed);
                 break;
             };
-            let w = Self::slot(shard, head.index).word.load();
-            if w.generation() != head.generation || w.state() == State::Free {
+            if Self::gone(shard, &head) {
+                state.taken.pop_front();
                 continue;
             }
             if head.sent_at + retention_ms <= now {
                 match Self::slot(shard, head.index).word.remove(head.generation) {
                     Remove::Removed(prev) => self.release(shard, head.index, prev),
                     Remove::Gone => {}
-                    Remove::Busy => {
-                        state.sent_head = Some(head);
-                        break;
-                    }
+                    // Being received this very moment: look again at the next advance.
+                    Remove::Busy => break,
                 }
+                state.taken.pop_front();
                 continue;
             }
             shard.oldest.store(head.sent_at, Ordering::Relaxed);
-            state.sent_head = Some(head);
             break;
+        }
+        Self::trim_sent(shard, state);
+    }
+
+    /// Whether the message a send-order entry names is gone.
+    fn gone(shard: &Shard, e: &SentEntry) -> bool {
+        let w = Self::slot(shard, e.index).word.load();
+        w.generation() != e.generation || w.state() == State::Free
+    }
+
+    /// Keeps the send-order list near the number of live messages. Entries leave it from the front
+    /// only, so one message that stays (received again and again, never deleted) would hold every
+    /// later entry, 16 bytes per message sent, until its retention period ends. When the list is
+    /// much longer than the shard's live messages, entries past the oldest are taken off it: those
+    /// of messages gone are dropped, the live ones kept in order.
+    fn trim_sent(shard: &Shard, state: &mut AdvanceState) {
+        /// Entries an advance looks at, at most, past the oldest.
+        const TRIM_BUDGET: usize = 16_384;
+        let live = [
+            &shard.counts.ready,
+            &shard.counts.in_flight,
+            &shard.counts.delayed,
+        ]
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed).max(0) as usize)
+        .sum::<usize>();
+        let slack = 2 * live + 4_096;
+        if shard.sent.len() + state.taken.len() <= slack {
+            return;
+        }
+        for _ in 0..TRIM_BUDGET {
+            let Some(e) = shard.sent.pop() else { break };
+            if !Self::gone(shard, &e) {
+                state.taken.push_back(e);
+            }
+        }
+        if state.taken.len() > slack {
+            // Those taken earlier may have gone since (each pass at least halves the list).
+            state.taken.retain(|e| !Self::gone(shard, e));
         }
     }
 
@@ -1752,4 +1796,65 @@ fn check_batch<'a>(ids: impl ExactSizeIterator<Item = &'a str>, max_entries: usi
         }
     }
     Ok(())
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::{Broker, BrokerConfig, ManualClock, ReceiveOptions, SendMessage};
+    use std::sync::Arc;
+
+    /// One message received again and again, never deleted, must not make the queue keep an entry
+    /// for every message sent after it.
+    #[test]
+    fn a_message_that_stays_does_not_hold_the_send_order_of_later_ones() {
+        let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+        let broker = Broker::new(BrokerConfig {
+            clock: clock.clone(),
+            ..Default::default()
+        });
+        let q = broker.create_queue("stays", &[], &[]).unwrap();
+        let receive = |max, visibility| {
+            q.receive(&ReceiveOptions {
+                max_messages: max,
+                visibility_timeout: Some(visibility),
+                wait_seconds: Some(0),
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        q.send(SendMessage::new("stays")).unwrap();
+        assert_eq!(receive(1, 43_200).len(), 1);
+        let sends = 100_000;
+        for i in 0..sends / 10 {
+            let batch = (0..10)
+                .map(|j| (j.to_string(), SendMessage::new(format!("m{i}.{j}"))))
+                .collect();
+            q.send_batch(batch, 10).unwrap();
+            let got = receive(10, 30);
+            assert_eq!(got.len(), 10);
+            let handles = got
+                .iter()
+                .enumerate()
+                .map(|(j, m)| (j.to_string(), m.receipt_handle()))
+                .collect();
+            assert!(
+                q.delete_batch(handles, 10)
+                    .unwrap()
+                    .iter()
+                    .all(|(_, r)| r.is_ok())
+            );
+            clock.advance_ms(4);
+        }
+        let tracked: usize = q
+            .shards
+            .iter()
+            .map(|s| s.sent.len() + s.advance.lock().taken.len())
+            .sum();
+        assert!(
+            tracked < sends / 4,
+            "{tracked} send-order entries for 1 message"
+        );
+        // The oldest message is still the one that stays.
+        assert_eq!(q.counts().oldest_age_ms, sends as u64 / 10 * 4);
+    }
 }

@@ -68,6 +68,10 @@ pub struct SendMessage {
     pub delay_seconds: Option<u32>,
     /// Up to 10 message attributes, in any order.
     pub attributes: Vec<(String, AttributeValue)>,
+    /// Compute the body's MD5 at send ([`Sent::md5_of_body`]) and keep it with the message, so
+    /// that a receive answers with it without hashing the body again: for front ends that answer
+    /// with it (the SQS API). 16 bytes more per message while its body is in memory.
+    pub want_md5: bool,
 }
 
 impl SendMessage {
@@ -125,11 +129,15 @@ pub(crate) struct Extras {
 /// The low 48 bits of a packed header word: epoch milliseconds (good until the year 10889).
 pub(crate) const MS_MASK: u64 = (1 << 48) - 1;
 
+/// In a header's sent word: the slice holds the body and then the body's MD5 (16 bytes).
+const WITH_MD5: u64 = 1 << 63;
+const MD5_LEN: usize = 16;
+
 /// What a stored message keeps besides its body. One of its words packs a time with a 16-bit field
 /// that only durable queues use, so that a message costs the same memory in both modes.
 #[derive(Debug)]
 pub(crate) struct Header {
-    /// Sent time in ms.
+    /// Sent time in ms (low 48 bits); [`WITH_MD5`].
     sent: u64,
     /// First receive time in ms (low 48 bits, 0 = never received); in a durable queue, the receive
     /// count last logged (high 16).
@@ -142,7 +150,7 @@ pub(crate) struct Header {
 
 impl Header {
     pub fn sent_at(&self) -> u64 {
-        self.sent
+        self.sent & MS_MASK
     }
     pub fn first_receive(&self) -> u64 {
         self.first_receive.load(Relaxed) & MS_MASK
@@ -175,6 +183,23 @@ impl Header {
     }
 }
 
+/// An iterator of a known length (what a thin `Arc` is built from).
+struct Exact<I>(I, usize);
+
+impl<I: Iterator> Iterator for Exact<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        let item = self.0.next()?;
+        self.1 -= 1;
+        Some(item)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.1, Some(self.1))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for Exact<I> {}
+
 /// A stored message: header and body in one reference-counted allocation (a thin pointer), since
 /// this is the per-message memory cost of the engine: two allocations and a fat `Arc` would add
 /// 32 bytes to every message.
@@ -192,12 +217,26 @@ impl MessageData {
         };
         Self(triomphe::ThinArc::from_header_and_slice(header, body))
     }
+    /// A new message (never received) that keeps its body's MD5 after the body.
+    pub fn with_md5(body: &[u8], md5: [u8; 16], sent_at: u64, extras: Option<Box<Extras>>) -> Self {
+        let header = Header {
+            sent: sent_at & MS_MASK | WITH_MD5,
+            first_receive: crate::sync::atomic::AtomicU64::new(0),
+            extras,
+            key: crate::sync::atomic::AtomicU64::new(0),
+        };
+        let bytes = body.iter().chain(&md5).copied();
+        Self(triomphe::ThinArc::from_header_and_iter(
+            header,
+            Exact(bytes, body.len() + MD5_LEN),
+        ))
+    }
     /// The same message with its body left on disk (a durable queue over its memory budget): a
     /// header only. Bodies are never empty, so an empty one marks it.
     pub fn without_body(&self) -> Self {
         let h = self.header();
         let header = Header {
-            sent: h.sent,
+            sent: h.sent & MS_MASK,
             first_receive: crate::sync::atomic::AtomicU64::new(h.first_receive.load(Relaxed)),
             extras: h.extras.clone(),
             key: crate::sync::atomic::AtomicU64::new(h.key()),
@@ -210,7 +249,17 @@ impl MessageData {
     }
     /// The body; empty when [`MessageData::spilled`].
     pub fn body(&self) -> &[u8] {
-        &self.0.slice
+        let s = &self.0.slice;
+        if self.header().sent & WITH_MD5 != 0 {
+            &s[..s.len() - MD5_LEN]
+        } else {
+            s
+        }
+    }
+    /// The body's MD5, when the message keeps it ([`MessageData::with_md5`]).
+    pub fn body_md5(&self) -> Option<&[u8]> {
+        let s = &self.0.slice;
+        (self.header().sent & WITH_MD5 != 0).then(|| &s[s.len() - MD5_LEN..])
     }
     pub fn header(&self) -> &Header {
         &self.0.header.header
@@ -226,11 +275,13 @@ impl MessageData {
     }
 }
 
-/// The result of a successful send. The MD5 of the body is left to front ends that answer with it
-/// ([`md5_of_body`]): it costs more than the rest of a send.
+/// The result of a successful send. The MD5 of the body is computed only when the send asks for it
+/// ([`SendMessage::want_md5`]): it costs more than the rest of a send.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sent {
     pub message_id: MessageId,
+    /// Hex MD5 of the body, when the send asked for it ([`SendMessage::want_md5`]).
+    pub md5_of_body: Option<String>,
     /// Hex MD5 of the message attributes; `None` without attributes.
     pub md5_of_attributes: Option<String>,
 }
@@ -281,7 +332,10 @@ impl Received {
             .and_then(|e| e.dead_letter_source_arn.as_deref())
     }
     pub fn md5_of_body(&self) -> String {
-        md5_of_body(self.body())
+        match self.data.body_md5() {
+            Some(md5) if self.loaded.is_none() => hex(md5),
+            _ => md5_of_body(self.body()),
+        }
     }
     pub fn md5_of_attributes(&self) -> Option<String> {
         md5_of_attributes(self.attributes())
@@ -308,7 +362,11 @@ impl Received {
 
 /// Hex MD5 of the body bytes.
 pub fn md5_of_body(body: &[u8]) -> String {
-    hex(&Md5::digest(body))
+    hex(&body_digest(body))
+}
+
+pub(crate) fn body_digest(body: &[u8]) -> [u8; 16] {
+    Md5::digest(body).into()
 }
 
 /// Hex MD5 of message attributes as SQS computes it (sorted by name; length-prefixed name, type,
@@ -337,7 +395,7 @@ pub fn md5_of_attributes(attributes: &[(String, AttributeValue)]) -> Option<Stri
     Some(hex(&md5.finalize()))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

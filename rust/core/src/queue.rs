@@ -728,10 +728,7 @@ impl Queue {
                 if o.cold {
                     let key = o.data.header().key();
                     cold.push((key, o.data.sent_at()));
-                    Sent {
-                        message_id: self.secrets.message_id_for_key(self.id, key),
-                        md5_of_attributes: md5,
-                    }
+                    md5.sent(self.secrets.message_id_for_key(self.id, key))
                 } else {
                     self.place(o.data, delay_ms, md5, now)
                 }
@@ -754,13 +751,7 @@ impl Queue {
     }
 
     /// Puts a new message in the queue: ready, or delayed for `delay_ms`.
-    fn place(
-        &self,
-        data: MessageData,
-        delay_ms: u64,
-        md5_of_attributes: Option<String>,
-        now: u64,
-    ) -> Sent {
+    fn place(&self, data: MessageData, delay_ms: u64, md5: Md5s, now: u64) -> Sent {
         let key = data.header().key();
         let (shard_no, index, w) = self.store(data, 0, delay_ms > 0);
         if delay_ms > 0 {
@@ -778,10 +769,7 @@ impl Queue {
         } else {
             self.message_id(shard_no, index, w.generation(), now)
         };
-        Sent {
-            message_id,
-            md5_of_attributes,
-        }
+        md5.sent(message_id)
     }
 
     /// Takes the messages of this queue a restart left on disk whole: (log key, sent time).
@@ -1664,6 +1652,23 @@ struct Prepared {
     body: Vec<u8>,
     delay_ms: u64,
     attributes: MessageAttributes,
+    want_md5: bool,
+}
+
+/// The MD5s a send answers with (hex).
+struct Md5s {
+    attributes: Option<String>,
+    body: Option<String>,
+}
+
+impl Md5s {
+    fn sent(self, message_id: MessageId) -> Sent {
+        Sent {
+            message_id,
+            md5_of_attributes: self.attributes,
+            md5_of_body: self.body,
+        }
+    }
 }
 
 fn attr_len(v: &crate::message::AttributeValue) -> usize {
@@ -1692,19 +1697,24 @@ fn completed<T>(send: impl Future<Output = T>) -> T {
 }
 
 /// A prepared message's data, its delay and the MD5 of its attributes.
-fn make(p: Prepared, now: u64) -> (MessageData, u64, Option<String>) {
-    let md5_of_attributes = message::md5_of_attributes(&p.attributes);
+fn make(p: Prepared, now: u64) -> (MessageData, u64, Md5s) {
+    let attributes = message::md5_of_attributes(&p.attributes);
     let extras = (!p.attributes.is_empty()).then(|| {
         Box::new(Extras {
             attributes: p.attributes,
             ..Extras::default()
         })
     });
-    (
-        MessageData::new(&p.body, now, 0, extras),
-        p.delay_ms,
-        md5_of_attributes,
-    )
+    let (data, body) = if p.want_md5 {
+        let digest = message::body_digest(&p.body);
+        (
+            MessageData::with_md5(&p.body, digest, now, extras),
+            Some(message::hex(&digest)),
+        )
+    } else {
+        (MessageData::new(&p.body, now, 0, extras), None)
+    };
+    (data, p.delay_ms, Md5s { attributes, body })
 }
 
 fn prepare(m: SendMessage, config: &QueueConfig) -> Result<Prepared> {
@@ -1732,6 +1742,7 @@ fn prepare(m: SendMessage, config: &QueueConfig) -> Result<Prepared> {
         body: m.body,
         delay_ms: delay as u64 * 1000,
         attributes,
+        want_md5: m.want_md5,
     })
 }
 

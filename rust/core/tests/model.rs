@@ -13,6 +13,7 @@
 //! each step calls it), so the model can be exact.
 
 use proptest::prelude::*;
+use sqsfast_core::message::md5_of_body;
 use sqsfast_core::{
     AttributeValue, Broker, BrokerConfig, ErrorCode, FsyncMode, ManualClock, MessageId, Queue,
     QueueCounts, ReceiptHandle, ReceiveOptions, Received, SendMessage, StorageConfig,
@@ -299,8 +300,12 @@ impl Harness {
                 body: body.clone(),
                 delay_seconds: Some(delay),
                 attributes: attributes.clone(),
+                // Half the messages keep their MD5 (as the SQS API sends them).
+                want_md5: seq.is_multiple_of(2),
             })
             .unwrap();
+        let md5 = seq.is_multiple_of(2).then(|| md5_of_body(&body));
+        assert_eq!(sent.md5_of_body, md5);
         assert!(
             self.sent.insert(sent.message_id),
             "message id {} given twice",
@@ -326,6 +331,7 @@ impl Harness {
 
     fn check_content(r: &Received, m: &Msg) {
         assert_eq!(r.body(), &m.body[..]);
+        assert_eq!(r.md5_of_body(), md5_of_body(&m.body));
         assert_eq!(r.attributes(), &m.attributes[..]);
         assert_eq!(r.sent_timestamp(), m.sent_at);
     }

@@ -166,6 +166,7 @@ impl Queue {
             body: convert::body(body)?,
             delay_seconds: count("DelaySeconds", delay_seconds)?,
             attributes: message_attributes(attributes)?,
+            want_md5: false,
         };
         let sent = py.enter(|| self.inner.send(message))?;
         Ok(sent.message_id.to_string())

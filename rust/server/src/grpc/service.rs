@@ -417,6 +417,7 @@ impl QueueService for Service {
             body: req.message_body,
             delay_seconds: optional_count("DelaySeconds", req.delay_seconds)?,
             attributes: attributes_from_pb(req.message_attributes),
+            want_md5: false,
         };
         let sent = q.send_async(m).await.map_err(to_status)?;
         Ok(Response::new(pb::SendMessageResponse {
@@ -441,6 +442,7 @@ impl QueueService for Service {
                         body: e.message_body,
                         delay_seconds: optional_count("DelaySeconds", e.delay_seconds)?,
                         attributes: attributes_from_pb(e.message_attributes),
+                        want_md5: false,
                     },
                 ))
             })

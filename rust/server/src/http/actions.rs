@@ -139,6 +139,8 @@ fn send_message_of(
         body: required(body, "MessageBody")?.into_bytes(),
         delay_seconds: to_u32("DelaySeconds", delay)?,
         attributes: message_attributes(attributes)?,
+        // Answered with here, and kept for receives.
+        want_md5: true,
     })
 }
 
@@ -381,9 +383,11 @@ impl Actions<'_> {
             ));
         }
         let m = send_message_of(r.message_body, r.delay_seconds, r.message_attributes)?;
-        let md5_body = sqsfast_core::message::md5_of_body(&m.body);
         let sent = q.send_async(m).await?;
-        let mut members = vec![("MD5OfMessageBody", Out::Str(md5_body))];
+        let mut members = vec![(
+            "MD5OfMessageBody",
+            Out::Str(sent.md5_of_body.unwrap_or_default()),
+        )];
         if let Some(md5) = sent.md5_of_attributes {
             members.push(("MD5OfMessageAttributes", Out::Str(md5)));
         }
@@ -397,7 +401,6 @@ impl Actions<'_> {
         // Entries that fail to convert still go to the engine (as empty messages, which it refuses
         // without sending) so that its whole-batch checks see every id; their own error is reported.
         let mut early: BTreeMap<usize, ApiError> = BTreeMap::new();
-        let mut md5s = Vec::with_capacity(entries.len());
         let batch: Vec<(String, SendMessage)> = entries
             .into_iter()
             .enumerate()
@@ -413,12 +416,8 @@ impl Actions<'_> {
                     send_message_of(e.message_body, e.delay_seconds, e.message_attributes)
                 };
                 match m {
-                    Ok(m) => {
-                        md5s.push(sqsfast_core::message::md5_of_body(&m.body));
-                        (id, m)
-                    }
+                    Ok(m) => (id, m),
                     Err(err) => {
-                        md5s.push(String::new());
                         early.insert(i, err);
                         (id, SendMessage::default())
                     }
@@ -427,7 +426,7 @@ impl Actions<'_> {
             .collect();
         let results = q.send_batch_async(batch, SQS_BATCH_LIMIT).await?;
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
-        for (i, ((id, r), md5)) in results.into_iter().zip(md5s).enumerate() {
+        for (i, (id, r)) in results.into_iter().enumerate() {
             match (early.remove(&i), r) {
                 (Some(e), _) => bad.push(failed(id, &e)),
                 (None, Err(e)) => bad.push(failed(id, &ApiError::from_core(&e))),
@@ -435,7 +434,10 @@ impl Actions<'_> {
                     let mut m = vec![
                         ("Id", Out::Str(id)),
                         ("MessageId", Out::Str(message_id_text(sent.message_id))),
-                        ("MD5OfMessageBody", Out::Str(md5)),
+                        (
+                            "MD5OfMessageBody",
+                            Out::Str(sent.md5_of_body.unwrap_or_default()),
+                        ),
                     ];
                     if let Some(a) = sent.md5_of_attributes {
                         m.push(("MD5OfMessageAttributes", Out::Str(a)));

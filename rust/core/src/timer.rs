@@ -58,30 +58,18 @@ impl Stack {
     }
 
     fn push(&self, entry: Entry) {
-        let node = Box::into_raw(Box::new(Node {
+        self.push_node(Box::into_raw(Box::new(Node {
             entry,
             next: ptr::null_mut(),
-        }));
-        let mut head = self.head.load(Ordering::Relaxed);
-        loop {
-            // SAFETY: `node` came from Box::into_raw above and is not shared until the CAS succeeds.
-            unsafe { (*node).next = head };
-            match self
-                .head
-                .compare_exchange_weak(head, node, Ordering::Release, Ordering::Relaxed)
-            {
-                Ok(_) => return,
-                Err(h) => head = h,
-            }
-        }
+        })));
     }
 
-    /// Pushes a node taken off a stack by [`Stack::take_list`].
+    /// Pushes a node the caller owns: a new one ([`Stack::push`]) or one taken off a stack by
+    /// [`Stack::take_list`]; it was made by `Box::into_raw`.
     fn push_node(&self, node: *mut Node) {
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
-            // SAFETY: the caller owns `node` (taken off a list), and nobody else sees it until the
-            // CAS succeeds.
+            // SAFETY: the caller owns `node`, and nobody else sees it until the CAS succeeds.
             unsafe { (*node).next = head };
             match self
                 .head

@@ -183,23 +183,6 @@ impl Header {
     }
 }
 
-/// An iterator of a known length (what a thin `Arc` is built from).
-struct Exact<I>(I, usize);
-
-impl<I: Iterator> Iterator for Exact<I> {
-    type Item = I::Item;
-    fn next(&mut self) -> Option<I::Item> {
-        let item = self.0.next()?;
-        self.1 -= 1;
-        Some(item)
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.1, Some(self.1))
-    }
-}
-
-impl<I: Iterator> ExactSizeIterator for Exact<I> {}
-
 /// A stored message: header and body in one reference-counted allocation (a thin pointer), since
 /// this is the per-message memory cost of the engine: two allocations and a fat `Arc` would add
 /// 32 bytes to every message.
@@ -225,11 +208,21 @@ impl MessageData {
             extras,
             key: crate::sync::atomic::AtomicU64::new(0),
         };
-        let bytes = body.iter().chain(&md5).copied();
-        Self(triomphe::ThinArc::from_header_and_iter(
-            header,
-            Exact(bytes, body.len() + MD5_LEN),
-        ))
+        // Body and digest copied in as two slices (an iterator over both went byte by byte).
+        let len = body.len() + MD5_LEN;
+        let mut arc = triomphe::UniqueArc::from_header_and_uninit_slice(
+            triomphe::HeaderWithLength::new(header, len),
+            len,
+        );
+        let dst = arc.slice.as_mut_ptr().cast::<u8>();
+        // SAFETY: `dst` has room for `len` bytes, written here in full (body, then digest), from
+        // sources that cannot overlap a fresh allocation.
+        let arc = unsafe {
+            std::ptr::copy_nonoverlapping(body.as_ptr(), dst, body.len());
+            std::ptr::copy_nonoverlapping(md5.as_ptr(), dst.add(body.len()), MD5_LEN);
+            arc.assume_init_slice_with_header()
+        };
+        Self(triomphe::Arc::into_thin(arc.shareable()))
     }
     /// The same message with its body left on disk (a durable queue over its memory budget): a
     /// header only. Bodies are never empty, so an empty one marks it.
@@ -332,9 +325,13 @@ impl Received {
             .and_then(|e| e.dead_letter_source_arn.as_deref())
     }
     pub fn md5_of_body(&self) -> String {
+        hex(&self.body_digest())
+    }
+    /// The body's MD5 digest: kept from the send when it was asked for, computed otherwise.
+    pub fn body_digest(&self) -> [u8; 16] {
         match self.data.body_md5() {
-            Some(md5) if self.loaded.is_none() => hex(md5),
-            _ => md5_of_body(self.body()),
+            Some(md5) if self.loaded.is_none() => md5.try_into().expect("an MD5 is 16 bytes"),
+            _ => body_digest(self.body()),
         }
     }
     pub fn md5_of_attributes(&self) -> Option<String> {

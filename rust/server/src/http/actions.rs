@@ -3,12 +3,12 @@
 use super::State;
 use super::error::ApiError;
 use super::input::{self, Input, MessageAttributeValue};
+use super::messages::{Messages, SYSTEM_ATTRIBUTES};
 use super::move_tasks;
 use super::output::Out;
 use crate::grpc::service::message_id_text;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use sqsfast_core::message::md5_of_attributes;
 use sqsfast_core::queue::SQS_BATCH_LIMIT;
 use sqsfast_core::{AttributeData, AttributeValue, Queue, ReceiveOptions, Received, SendMessage};
 use std::collections::BTreeMap;
@@ -142,83 +142,6 @@ fn send_message_of(
         // Answered with here, and kept for receives.
         want_md5: true,
     })
-}
-
-/// Which message attributes a receive asked for: `All`, `.*`, `prefix.*` or exact names.
-fn wanted(names: &[String], name: &str) -> bool {
-    names.iter().any(|n| {
-        n == "All"
-            || n == ".*"
-            || n == name
-            || n.strip_suffix(".*").is_some_and(|p| {
-                name.len() > p.len() && name.starts_with(p) && name.as_bytes()[p.len()] == b'.'
-            })
-    })
-}
-
-fn attribute_value(v: &AttributeValue) -> Out {
-    let (key, value) = match &v.value {
-        AttributeData::String(s) => ("StringValue", Out::Str(s.clone())),
-        AttributeData::Binary(b) => ("BinaryValue", Out::Str(B64.encode(b))),
-    };
-    Out::Struct(vec![
-        (key, value),
-        ("DataType", Out::Str(v.data_type.clone())),
-    ])
-}
-
-const SYSTEM_ATTRIBUTES: &[&str] = &[
-    "SenderId",
-    "SentTimestamp",
-    "ApproximateReceiveCount",
-    "ApproximateFirstReceiveTimestamp",
-    "DeadLetterQueueSourceArn",
-];
-
-fn message(m: &Received, sender_id: &str, system: &[String], user: &[String]) -> Out {
-    let body = String::from_utf8_lossy(m.body());
-    let mut members = vec![
-        ("MessageId", Out::Str(message_id_text(m.message_id()))),
-        ("ReceiptHandle", Out::Str(m.receipt_handle())),
-        ("MD5OfBody", Out::Str(m.md5_of_body())),
-        ("Body", Out::Str(body.into_owned())),
-    ];
-    if !system.is_empty() {
-        let all = system.iter().any(|n| n == "All");
-        let attrs: Vec<(String, String)> = m
-            .system_attributes(sender_id)
-            .into_iter()
-            .filter(|(k, _)| all || system.iter().any(|n| n == k))
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        if !attrs.is_empty() {
-            members.push(("Attributes", Out::attributes(attrs)));
-        }
-    }
-    if !user.is_empty() {
-        let chosen: Vec<(String, AttributeValue)> = m
-            .attributes()
-            .iter()
-            .filter(|(k, _)| wanted(user, k))
-            .cloned()
-            .collect();
-        if let Some(md5) = md5_of_attributes(&chosen) {
-            members.push(("MD5OfMessageAttributes", Out::Str(md5)));
-            members.push((
-                "MessageAttributes",
-                Out::Map {
-                    entry: "MessageAttribute",
-                    key: "Name",
-                    value: "Value",
-                    items: chosen
-                        .iter()
-                        .map(|(k, v)| (k.clone(), attribute_value(v)))
-                        .collect(),
-                },
-            ));
-        }
-    }
-    Out::Struct(members)
 }
 
 /// A page of names after `token` (the last name of the previous page, base64).
@@ -462,21 +385,12 @@ impl Actions<'_> {
         system.retain(|n| n == "All" || SYSTEM_ATTRIBUTES.contains(&n.as_str()));
         let user = r.message_attribute_names.unwrap_or_default();
         let got = self.long_poll(&q, &options).await?;
-        let sender = &self.st.ctx.broker.config().sender_id;
-        let mut members = Vec::new();
-        if !got.is_empty() {
-            members.push((
-                "Messages",
-                Out::List {
-                    item: "Message",
-                    items: got
-                        .iter()
-                        .map(|m| message(m, sender, &system, &user))
-                        .collect(),
-                },
-            ));
-        }
-        Ok(Out::Struct(members))
+        Ok(Out::Messages(Box::new(Messages {
+            got,
+            sender: self.st.ctx.broker.config().sender_id.clone(),
+            system,
+            user,
+        })))
     }
 
     /// Receives, waiting up to the receive's wait for a message without holding a thread: awaits the
@@ -748,24 +662,6 @@ impl Actions<'_> {
 mod tests {
     use super::*;
     use sqsfast_core::ErrorCode;
-
-    #[test]
-    fn message_attribute_name_filters() {
-        let n = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let table: &[(&[&str], &str, bool)] = &[
-            (&["All"], "x", true),
-            (&[".*"], "x", true),
-            (&["x"], "x", true),
-            (&["x"], "xy", false),
-            (&["a.*"], "a.b", true),
-            (&["a.*"], "a", false),
-            (&["a.*"], "ab.c", false),
-            (&[], "x", false),
-        ];
-        for (names, name, want) in table {
-            assert_eq!(wanted(&n(names), name), *want, "{names:?} {name}");
-        }
-    }
 
     #[test]
     fn paging_by_name() {

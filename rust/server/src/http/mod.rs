@@ -12,6 +12,7 @@
 mod actions;
 pub mod error;
 mod input;
+mod messages;
 mod move_tasks;
 mod output;
 

@@ -4,6 +4,8 @@
 //! names of the Query protocol, which flattens them (`<QueueUrl>` repeated, `<Attribute><Name/><Value/>`).
 
 use super::error::ApiError;
+use super::messages::{Messages, json_str};
+#[cfg(test)]
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use std::fmt::Write as _;
 
@@ -29,6 +31,8 @@ pub enum Out {
     },
     /// A structure: members in order.
     Struct(Vec<(&'static str, Out)>),
+    /// A ReceiveMessage answer, kept as the engine gave it until it is written.
+    Messages(Box<Messages>),
 }
 
 impl Out {
@@ -51,6 +55,45 @@ impl Out {
     }
 }
 
+/// Writes `v` as compact JSON, as serde_json writes the same tree ([`Serialize`], the reference the
+/// tests check this against).
+pub(super) fn write_json(buf: &mut Vec<u8>, v: &Out) {
+    fn members<'a, K: AsRef<str> + 'a>(
+        buf: &mut Vec<u8>,
+        items: impl Iterator<Item = (&'a K, &'a Out)>,
+    ) {
+        buf.push(b'{');
+        for (i, (k, v)) in items.enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            json_str(buf, k.as_ref().as_bytes());
+            buf.push(b':');
+            write_json(buf, v);
+        }
+        buf.push(b'}');
+    }
+    match v {
+        Out::Str(s) => json_str(buf, s.as_bytes()),
+        Out::Int(i) => buf.extend_from_slice(i.to_string().as_bytes()),
+        Out::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Out::List { items, .. } => {
+            buf.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                write_json(buf, item);
+            }
+            buf.push(b']');
+        }
+        Out::Map { items, .. } => members(buf, items.iter().map(|(k, v)| (k, v))),
+        Out::Struct(items) => members(buf, items.iter().map(|(k, v)| (k, v))),
+        Out::Messages(m) => m.write_json(buf),
+    }
+}
+
+#[cfg(test)]
 impl Serialize for Out {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -78,13 +121,19 @@ impl Serialize for Out {
                 }
                 map.end()
             }
+            Out::Messages(m) => m.tree().serialize(s),
         }
     }
 }
 
 /// The JSON body of a success.
 pub fn json(out: &Out) -> Vec<u8> {
-    serde_json::to_vec(out).expect("serialising a tree of strings cannot fail")
+    let mut buf = Vec::with_capacity(match out {
+        Out::Messages(m) => m.json_size(),
+        _ => 256,
+    });
+    write_json(&mut buf, out);
+    buf
 }
 
 /// The JSON body of an error.
@@ -145,6 +194,13 @@ fn xml_value(buf: &mut String, name: &str, v: &Out) {
                         xml_value(buf, k, v);
                     }
                 }
+                Out::Messages(m) => {
+                    if let Out::Struct(members) = m.tree() {
+                        for (k, v) in &members {
+                            xml_value(buf, k, v);
+                        }
+                    }
+                }
                 Out::List { .. } | Out::Map { .. } => unreachable!("handled above"),
             }
             let _ = write!(buf, "</{name}>");
@@ -160,6 +216,14 @@ pub fn xml(action: &str, out: &Out, request_id: &str) -> Vec<u8> {
         buf,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><{action}Response xmlns=\"{XMLNS}\">"
     );
+    let tree;
+    let out = match out {
+        Out::Messages(m) => {
+            tree = m.tree();
+            &tree
+        }
+        out => out,
+    };
     let members = match out {
         Out::Struct(m) => m.as_slice(),
         _ => &[],
@@ -222,6 +286,39 @@ mod tests {
         assert_eq!(
             String::from_utf8(json(&sample())).unwrap(),
             r#"{"QueueUrls":["u1","u<2>"],"Attributes":{"A":"1"},"Moved":3}"#
+        );
+    }
+
+    #[test]
+    fn json_is_what_serde_json_writes() {
+        let tree = Out::Struct(vec![
+            ("Empty", Out::empty()),
+            (
+                "List",
+                Out::List {
+                    item: "i",
+                    items: vec![],
+                },
+            ),
+            ("Neg", Out::Int(-42)),
+            ("Big", Out::Int(i64::MAX)),
+            ("Yes", Out::Bool(true)),
+            ("No", Out::Bool(false)),
+            ("Escaped", Out::str("a\"b\\c\n\u{1}é")),
+            (
+                "Nested",
+                Out::List {
+                    item: "i",
+                    items: vec![
+                        sample(),
+                        Out::attributes(vec![("k\"".into(), "v\t".into())]),
+                    ],
+                },
+            ),
+        ]);
+        assert_eq!(
+            String::from_utf8(json(&tree)).unwrap(),
+            serde_json::to_string(&tree).unwrap()
         );
     }
 

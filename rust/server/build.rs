@@ -9,10 +9,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         // Decode failures become INVALID_ARGUMENT (prost's codec says INTERNAL).
         .codec_path("crate::grpc::codec::Codec")
-        // Receive replies are encoded straight from the engine's messages (grpc/reply.rs).
+        // Receive and batch send replies are encoded straight from the engine's messages
+        // (grpc/reply.rs).
         .extern_path(
             ".sqsfast.v1.ReceiveMessageResponse",
             "crate::grpc::reply::ReceiveMessageResponse",
+        )
+        .extern_path(
+            ".sqsfast.v1.SendMessageBatchResponse",
+            "crate::grpc::reply::SendMessageBatchResponse",
         )
         .compile_fds(fds)?;
     Ok(())

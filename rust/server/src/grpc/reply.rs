@@ -1,4 +1,5 @@
-//! `ReceiveMessageResponse`, encoded straight from the engine's received messages.
+//! `ReceiveMessageResponse` and `SendMessageBatchResponse`, encoded straight from the engine's
+//! received and sent messages.
 //!
 //! The reply of a receive is most of what the gRPC server writes: for each message an id, a
 //! receipt handle, the body and the system attributes. Built as generated `Message` structs, each
@@ -7,17 +8,20 @@
 //! [`Received`] directly: ids and handles as text on the stack, the body copied once, into the
 //! reply. Decoding (the Rust client) gives the usual [`pb::Message`]s in `messages`.
 //!
-//! `build.rs` maps `sqsfast.v1.ReceiveMessageResponse` here (`extern_path`), so the generated
-//! service and client use this type.
+//! The reply of a batch send is one entry per message: built as generated structs, each would
+//! allocate its message id's text; here it is written from the stack.
+//!
+//! `build.rs` maps `sqsfast.v1.ReceiveMessageResponse` and `sqsfast.v1.SendMessageBatchResponse`
+//! here (`extern_path`), so the generated service and client use these types.
 
 use super::pb;
-use super::service::{message_bytes, message_id_bytes};
+use super::service::{batch_error, message_bytes, message_id_bytes};
 use bytes::{Buf, BufMut};
 use prost::DecodeError;
 use prost::encoding::{
     DecodeContext, WireType, encode_key, encode_varint, encoded_len_varint, key_len, message,
 };
-use sqsfast_core::Received;
+use sqsfast_core::{Received, Sent};
 use std::sync::Arc;
 
 /// `repeated Message messages = 1;`
@@ -184,6 +188,128 @@ impl prost::Message for ReceiveMessageResponse {
     }
 }
 
+/// `repeated SendMessageBatchResult results = 1; uint32 failed = 2;`
+#[derive(Clone, Debug, Default)]
+pub struct SendMessageBatchResponse {
+    /// The results of a decoded reply (and of one built from `pb::SendMessageBatchResult`s).
+    pub results: Vec<pb::SendMessageBatchResult>,
+    pub failed: u32,
+    /// Results encoded from the engine's, after `results`: an entry's id and what became of it.
+    sent: Vec<(String, sqsfast_core::Result<Sent>)>,
+}
+
+impl SendMessageBatchResponse {
+    /// The reply of a batch send: the engine's result for each entry, in request order.
+    pub fn from_sent(sent: Vec<(String, sqsfast_core::Result<Sent>)>) -> Self {
+        Self {
+            results: Vec::new(),
+            failed: sent.iter().filter(|(_, r)| r.is_err()).count() as u32,
+            sent,
+        }
+    }
+}
+
+/// Fields of `SendMessageBatchResult`.
+const RESULT_ID: u32 = 1;
+const RESULT_MESSAGE_ID: u32 = 2;
+const RESULT_MD5_OF_ATTRIBUTES: u32 = 3;
+
+/// The encoded length of a successful entry as a `SendMessageBatchResult` (without its own key
+/// and length).
+fn sent_len(id: &str, sent: &Sent) -> usize {
+    bytes_len(RESULT_ID, id.len())
+        + bytes_len(RESULT_MESSAGE_ID, 36)
+        + bytes_len(
+            RESULT_MD5_OF_ATTRIBUTES,
+            sent.md5_of_attributes.as_ref().map_or(0, String::len),
+        )
+}
+
+/// The generated struct of a failed entry (rare; built, not hand-encoded).
+fn failed_result(id: &str, e: &sqsfast_core::Error) -> pb::SendMessageBatchResult {
+    pb::SendMessageBatchResult {
+        id: id.to_owned(),
+        error: Some(batch_error(e)),
+        ..Default::default()
+    }
+}
+
+fn sent_entry_len(id: &str, r: &sqsfast_core::Result<Sent>) -> usize {
+    let len = match r {
+        Ok(sent) => sent_len(id, sent),
+        Err(e) => prost::Message::encoded_len(&failed_result(id, e)),
+    };
+    key_len(1) + encoded_len_varint(len as u64) + len
+}
+
+impl prost::Message for SendMessageBatchResponse {
+    fn encode_raw(&self, buf: &mut impl BufMut) {
+        for r in &self.results {
+            message::encode(1, r, buf);
+        }
+        for (id, r) in &self.sent {
+            match r {
+                Ok(sent) => {
+                    encode_key(1, WireType::LengthDelimited, buf);
+                    encode_varint(sent_len(id, sent) as u64, buf);
+                    put_bytes(RESULT_ID, id.as_bytes(), buf);
+                    put_bytes(RESULT_MESSAGE_ID, &message_id_bytes(sent.message_id), buf);
+                    put_bytes(
+                        RESULT_MD5_OF_ATTRIBUTES,
+                        sent.md5_of_attributes
+                            .as_deref()
+                            .unwrap_or_default()
+                            .as_bytes(),
+                        buf,
+                    );
+                }
+                Err(e) => message::encode(1, &failed_result(id, e), buf),
+            }
+        }
+        put_varint(2, u64::from(self.failed), buf);
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: WireType,
+        buf: &mut impl Buf,
+        ctx: DecodeContext,
+    ) -> Result<(), DecodeError> {
+        match tag {
+            1 => {
+                message::merge_repeated(wire_type, &mut self.results, buf, ctx).map_err(|mut e| {
+                    e.push("SendMessageBatchResponse", "results");
+                    e
+                })
+            }
+            2 => prost::encoding::uint32::merge(wire_type, &mut self.failed, buf, ctx).map_err(
+                |mut e| {
+                    e.push("SendMessageBatchResponse", "failed");
+                    e
+                },
+            ),
+            _ => prost::encoding::skip_field(wire_type, tag, buf, ctx),
+        }
+    }
+
+    fn encoded_len(&self) -> usize {
+        message::encoded_len_repeated(1, &self.results)
+            + self
+                .sent
+                .iter()
+                .map(|(id, r)| sent_entry_len(id, r))
+                .sum::<usize>()
+            + varint_len(2, u64::from(self.failed))
+    }
+
+    fn clear(&mut self) {
+        self.results.clear();
+        self.failed = 0;
+        self.sent.clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +380,56 @@ mod tests {
             back.messages
                 .iter()
                 .any(|m| !m.dead_letter_source_arn.is_empty())
+        );
+    }
+
+    #[test]
+    fn batch_send_replies_encode_what_prost_encodes() {
+        let b = Broker::new(Default::default());
+        let q = b.create_queue("q", &[], &[]).unwrap();
+        let entries = vec![
+            ("a".to_string(), SendMessage::new("plain")),
+            (
+                "with-attributes".to_string(),
+                SendMessage {
+                    attributes: vec![("k".into(), AttributeValue::string("v"))],
+                    ..SendMessage::new("body")
+                },
+            ),
+            ("empty".to_string(), SendMessage::default()), // refused: an empty body
+            ("b".to_string(), SendMessage::new("x".repeat(300))),
+        ];
+        let sent = q.send_batch(entries, 10).unwrap();
+        assert!(sent[2].1.is_err());
+        let slow = SendMessageBatchResponse {
+            results: sent
+                .iter()
+                .map(|(id, r)| match r {
+                    Ok(s) => pb::SendMessageBatchResult {
+                        id: id.clone(),
+                        message_id: s.message_id.to_string(),
+                        md5_of_message_attributes: s.md5_of_attributes.clone().unwrap_or_default(),
+                        error: None,
+                    },
+                    Err(e) => failed_result(id, e),
+                })
+                .collect(),
+            failed: 1,
+            ..Default::default()
+        };
+        let fast = SendMessageBatchResponse::from_sent(sent);
+        assert_eq!(fast.failed, 1);
+        assert_eq!(fast.encoded_len(), slow.encoded_len());
+        let bytes = fast.encode_to_vec();
+        assert_eq!(bytes.len(), fast.encoded_len());
+        assert_eq!(bytes, slow.encode_to_vec());
+        let back = SendMessageBatchResponse::decode(bytes.as_slice()).unwrap();
+        assert_eq!(back.results, slow.results);
+        assert_eq!(back.failed, 1);
+        assert_eq!(back.results[1].md5_of_message_attributes.len(), 32);
+        assert_eq!(
+            back.results[2].error.as_ref().unwrap().code,
+            "MissingParameter"
         );
     }
 }

@@ -79,15 +79,17 @@ pub(crate) fn message_bytes(r: &Received, sender_id: &str) -> pb::Message {
 /// hex arguments costs more than the rest of building the reply entry.
 pub(crate) fn message_id_bytes(id: MessageId) -> [u8; 36] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [b'-'; 36];
-    let mut at = 0;
-    for i in 0..32 {
-        if matches!(i, 8 | 12 | 16 | 20) {
-            at += 1;
-        }
-        out[at] = HEX[((id.0 >> (124 - 4 * i)) & 0xf) as usize];
-        at += 1;
+    let mut hex = [0u8; 32];
+    for (pair, b) in hex.chunks_exact_mut(2).zip(id.0.to_be_bytes()) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
     }
+    let mut out = [b'-'; 36];
+    out[..8].copy_from_slice(&hex[..8]);
+    out[9..13].copy_from_slice(&hex[8..12]);
+    out[14..18].copy_from_slice(&hex[12..16]);
+    out[19..23].copy_from_slice(&hex[16..20]);
+    out[24..].copy_from_slice(&hex[20..]);
     out
 }
 
@@ -181,7 +183,7 @@ fn attributes_to_pb(
         .collect()
 }
 
-fn batch_error(err: &Error) -> pb::BatchError {
+pub(crate) fn batch_error(err: &Error) -> pb::BatchError {
     pb::BatchError {
         code: err.code.name().to_string(),
         message: err.message.clone(),
@@ -429,7 +431,7 @@ impl QueueService for Service {
     async fn send_message_batch(
         &self,
         req: Request<pb::SendMessageBatchRequest>,
-    ) -> Reply<pb::SendMessageBatchResponse> {
+    ) -> Reply<reply::SendMessageBatchResponse> {
         let req = req.into_inner();
         let q = self.queue(&req.queue_name)?;
         let entries = req
@@ -451,30 +453,9 @@ impl QueueService for Service {
             .send_batch_async(entries, max_entries(req.max_entries))
             .await
             .map_err(to_status)?;
-        let mut failed = 0;
-        let results = results
-            .into_iter()
-            .map(|(id, r)| match r {
-                Ok(sent) => pb::SendMessageBatchResult {
-                    id,
-                    message_id: message_id_text(sent.message_id),
-                    md5_of_message_attributes: sent.md5_of_attributes.unwrap_or_default(),
-                    error: None,
-                },
-                Err(e) => {
-                    failed += 1;
-                    pb::SendMessageBatchResult {
-                        id,
-                        error: Some(batch_error(&e)),
-                        ..Default::default()
-                    }
-                }
-            })
-            .collect();
-        Ok(Response::new(pb::SendMessageBatchResponse {
+        Ok(Response::new(reply::SendMessageBatchResponse::from_sent(
             results,
-            failed,
-        }))
+        )))
     }
 
     async fn receive_message(

@@ -1814,6 +1814,28 @@ mod tests {
     use crate::{Broker, BrokerConfig, ManualClock, ReceiveOptions, SendMessage};
     use std::sync::Arc;
 
+    #[test]
+    fn a_repeated_batch_id_is_named_in_request_order() {
+        use crate::ErrorCode;
+        let check = |ids: &[&str]| super::check_batch(ids.iter().copied(), 1000);
+        assert!(check(&["a", "b", "c"]).is_ok());
+        let e = check(&["b", "a", "b", "a"]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::BatchEntryIdsNotDistinct);
+        assert_eq!(e.message, "Id b repeated.");
+        let e = check(&["z", "y", "x", "y", "z"]).unwrap_err();
+        assert_eq!(e.message, "Id y repeated.");
+        let many: Vec<String> = (0..1000).map(|i| format!("id-{i}")).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(check(&refs).is_ok());
+        let mut dup = refs.clone();
+        dup[999] = "id-3";
+        assert_eq!(check(&dup).unwrap_err().message, "Id id-3 repeated.");
+        assert_eq!(
+            check(&["ok", "not ok"]).unwrap_err().code,
+            ErrorCode::InvalidBatchEntryId
+        );
+    }
+
     /// One message received again and again, never deleted, must not make the queue keep an entry
     /// for every message sent after it.
     #[test]

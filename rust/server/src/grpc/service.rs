@@ -78,18 +78,23 @@ pub(crate) fn message_bytes(r: &Received, sender_id: &str) -> pb::Message {
 /// formatting machinery: every sent and received message needs one, and `write!` with five padded
 /// hex arguments costs more than the rest of building the reply entry.
 pub(crate) fn message_id_bytes(id: MessageId) -> [u8; 36] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = [0u8; 32];
-    for (pair, b) in hex.chunks_exact_mut(2).zip(id.0.to_be_bytes()) {
-        pair[0] = HEX[usize::from(b >> 4)];
-        pair[1] = HEX[usize::from(b & 15)];
-    }
+    /// Each byte's two hex digits.
+    const PAIRS: [[u8; 2]; 256] = {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut t = [[0; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = [HEX[i >> 4], HEX[i & 15]];
+            i += 1;
+        }
+        t
+    };
+    /// Where each byte's digits go, around the dashes.
+    const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
     let mut out = [b'-'; 36];
-    out[..8].copy_from_slice(&hex[..8]);
-    out[9..13].copy_from_slice(&hex[8..12]);
-    out[14..18].copy_from_slice(&hex[12..16]);
-    out[19..23].copy_from_slice(&hex[16..20]);
-    out[24..].copy_from_slice(&hex[20..]);
+    for (at, b) in AT.into_iter().zip(id.0.to_be_bytes()) {
+        out[at..at + 2].copy_from_slice(&PAIRS[usize::from(b)]);
+    }
     out
 }
 

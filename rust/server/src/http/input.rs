@@ -31,7 +31,13 @@ impl Input<'_> {
                 } else {
                     bytes
                 };
-                serde_json::from_slice(bytes).map_err(ApiError::serialization)
+                // The whole request checked as UTF-8 once: read as text, serde_json checks none of
+                // its strings again. Bytes that are not UTF-8 get serde_json's own error.
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => serde_json::from_str(text),
+                    Err(_) => serde_json::from_slice(bytes),
+                }
+                .map_err(ApiError::serialization)
             }
             Input::Query(v) => serde_json::from_value(v).map_err(|e| {
                 ApiError::from_code(
@@ -512,6 +518,11 @@ mod tests {
     fn json_type_errors_are_serialization_errors() {
         let e = Input::Json(br#"{"MaxNumberOfMessages": [1]}"#)
             .parse::<ReceiveMessage>()
+            .err()
+            .unwrap();
+        assert_eq!(e.shape, "SerializationException");
+        let e = Input::Json(b"{\"QueueUrl\": \"q\xff\"}")
+            .parse::<QueueOnly>()
             .err()
             .unwrap();
         assert_eq!(e.shape, "SerializationException");

@@ -16,6 +16,9 @@ mod messages;
 mod move_tasks;
 mod output;
 
+/// Writes a JSON string (as serde_json does, faster for plain ASCII): for clients that build requests.
+pub use messages::json_str;
+
 use crate::{Context, Shutdown};
 use bytes::Bytes;
 use error::ApiError;

@@ -11,6 +11,7 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 use sqsfast_server::http::json_str;
+use std::io::Write as _;
 use std::time::Duration;
 use tokio::net::TcpStream;
 
@@ -296,7 +297,7 @@ fn send_request(queue: &str, bodies: &[Bytes]) -> Result<Vec<u8>, Error> {
         if i > 0 {
             req.push(b',');
         }
-        req.extend_from_slice(format!("{{\"Id\":\"{i}\",\"MessageBody\":").as_bytes());
+        write!(req, "{{\"Id\":\"{i}\",\"MessageBody\":").expect("writing to a Vec");
         json_str(&mut req, b);
         req.push(b'}');
     }
@@ -313,7 +314,7 @@ fn delete_request(queue: &str, tokens: Vec<Token>) -> Vec<u8> {
         if i > 0 {
             req.push(b',');
         }
-        req.extend_from_slice(format!("{{\"Id\":\"{i}\",\"ReceiptHandle\":").as_bytes());
+        write!(req, "{{\"Id\":\"{i}\",\"ReceiptHandle\":").expect("writing to a Vec");
         match t {
             Token::Str(s) => json_str(&mut req, s.as_bytes()),
             Token::U64(n) => json_str(&mut req, n.to_string().as_bytes()),

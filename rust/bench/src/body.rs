@@ -7,6 +7,8 @@
 //! `Instant` so that producers and consumers in other processes (the Python client mode) agree;
 //! Python's `time.monotonic_ns()` reads the same clock.
 
+use sqsfast_core::message::HEX_PAIRS;
+
 const MAGIC: &[u8; 4] = b"sqsb";
 
 /// Bytes of the header; a body is at least this long.
@@ -34,23 +36,35 @@ pub fn now_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
-fn put_hex(out: &mut [u8], mut v: u64) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in out.iter_mut().rev() {
-        *b = DIGITS[(v & 0xf) as usize];
-        v >>= 4;
+/// Writes the low `out.len() / 2` bytes of `v` as hex digits, two per byte from a table.
+fn put_hex(out: &mut [u8], v: u64) {
+    let bytes = v.to_be_bytes();
+    let low = &bytes[8 - out.len() / 2..];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(low) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
 }
 
+/// Each byte's value as a lowercase hex digit, or 0xff for a byte that is not one.
+const NIBBLES: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut i = 0;
+    while i < 16 {
+        t[b"0123456789abcdef"[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
 fn get_hex(s: &[u8]) -> Option<u64> {
-    s.iter().try_fold(0u64, |acc, &c| {
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return None,
-        };
-        Some(acc << 4 | d as u64)
-    })
+    let mut v = 0u64;
+    let mut bad = 0u8;
+    for &c in s {
+        let d = NIBBLES[usize::from(c)];
+        bad |= d;
+        v = v << 4 | u64::from(d & 0xf);
+    }
+    (bad & 0xf0 == 0).then_some(v)
 }
 
 /// Encodes `stamp` into a body of `size` bytes (at least [`HEADER_LEN`]).
@@ -101,6 +115,22 @@ mod tests {
             assert!(body.is_ascii(), "bodies must be valid SQS text");
             assert_eq!(decode(&body), Some(stamp));
             assert!(body[HEADER_LEN..].iter().all(|&b| b == b'.'));
+        }
+    }
+
+    #[test]
+    fn hex_digits_both_ways() {
+        for c in 0..=255u8 {
+            let digit = c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
+            assert_eq!(get_hex(&[b'0', c]).is_some(), digit, "{c:#x}");
+        }
+        let mut out = [0u8; 16];
+        for v in [0, 1, 0xabc, u64::MAX, 0x0123_4567_89ab_cdef] {
+            put_hex(&mut out, v);
+            assert_eq!(out, *format!("{v:016x}").as_bytes());
+            assert_eq!(get_hex(&out), Some(v));
+            put_hex(&mut out[..8], v);
+            assert_eq!(out[..8], *format!("{:08x}", v as u32).as_bytes());
         }
     }
 

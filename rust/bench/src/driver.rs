@@ -10,6 +10,8 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Clone, Debug)]
 pub enum Token {
     Str(String),
+    /// Text as it came, a slice of the reply (sqsfast's gRPC receipt handles).
+    Bytes(Bytes),
     U64(u64),
 }
 pub struct Received {

@@ -259,6 +259,7 @@ impl sqsfast_bench::Conn for PyConn {
             for t in tokens {
                 match t {
                     Token::Str(s) => list.append(s)?,
+                    Token::Bytes(b) => list.append(String::from_utf8_lossy(&b))?,
                     Token::U64(n) => list.append(n)?,
                 }
             }

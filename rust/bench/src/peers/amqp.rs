@@ -219,7 +219,7 @@ impl Conn for AmqpConn {
             .into_iter()
             .map(|t| match t {
                 Token::U64(tag) => Ok(tag),
-                Token::Str(s) => Err(format!("rabbitmq: not a delivery tag: {s:?}")),
+                other => Err(format!("rabbitmq: not a delivery tag: {other:?}")),
             })
             .collect::<Result<Vec<u64>, _>>()?;
         let Some(&highest) = tags.iter().max() else {

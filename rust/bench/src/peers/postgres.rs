@@ -215,7 +215,7 @@ impl Conn for PostgresConn {
             .into_iter()
             .map(|t| match t {
                 Token::U64(id) => Ok(id as i64),
-                Token::Str(s) => Err(format!("postgres: not a msg_id: {s:?}")),
+                other => Err(format!("postgres: not a msg_id: {other:?}")),
             })
             .collect::<Result<Vec<i64>, _>>()?;
         let deleted = self.client.execute(&statement, &[&ids]).await?;

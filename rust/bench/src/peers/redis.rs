@@ -152,7 +152,7 @@ impl Conn for RedisConn {
             .into_iter()
             .map(|t| match t {
                 Token::Str(id) => Ok(id),
-                Token::U64(n) => Err(format!("redis: not a stream entry id: {n}")),
+                other => Err(format!("redis: not a stream entry id: {other:?}")),
             })
             .collect::<Result<Vec<_>, _>>()?;
         let (acked, deleted): (usize, usize) = ::redis::pipe()
@@ -269,7 +269,7 @@ mod tests {
             .into_iter()
             .map(|r| match r.token {
                 Token::Str(id) => (id, r.body),
-                Token::U64(_) => unreachable!(),
+                _ => unreachable!(),
             })
             .collect();
         assert_eq!(

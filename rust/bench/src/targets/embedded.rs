@@ -135,6 +135,7 @@ impl Conn for EmbeddedConn {
             let handle = match t {
                 Token::U64(n) => self.handles.remove(&n).ok_or("unknown token")?,
                 Token::Str(s) => s.parse()?,
+                Token::Bytes(b) => std::str::from_utf8(&b)?.parse()?,
             };
             if let Err(e) = q.delete(&handle) {
                 failed.get_or_insert(e);

@@ -317,6 +317,7 @@ fn delete_request(queue: &str, tokens: Vec<Token>) -> Vec<u8> {
         write!(req, "{{\"Id\":\"{i}\",\"ReceiptHandle\":").expect("writing to a Vec");
         match t {
             Token::Str(s) => json_str(&mut req, s.as_bytes()),
+            Token::Bytes(b) => json_str(&mut req, &b),
             Token::U64(n) => json_str(&mut req, n.to_string().as_bytes()),
         }
         req.push(b'}');

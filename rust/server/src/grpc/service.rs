@@ -4,6 +4,7 @@ use super::error::to_status;
 use super::pb::{self, queue_service_server::QueueService};
 use super::reply;
 use crate::{Context, Shutdown};
+use sqsfast_core::message::HEX_PAIRS;
 use sqsfast_core::{
     AttributeData, AttributeValue, Error, ErrorCode, MessageId, Queue, ReceiveOptions, Received,
     SendMessage,
@@ -78,22 +79,11 @@ pub(crate) fn message_bytes(r: &Received, sender_id: &str) -> pb::Message {
 /// formatting machinery: every sent and received message needs one, and `write!` with five padded
 /// hex arguments costs more than the rest of building the reply entry.
 pub(crate) fn message_id_bytes(id: MessageId) -> [u8; 36] {
-    /// Each byte's two hex digits.
-    const PAIRS: [[u8; 2]; 256] = {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut t = [[0; 2]; 256];
-        let mut i = 0;
-        while i < 256 {
-            t[i] = [HEX[i >> 4], HEX[i & 15]];
-            i += 1;
-        }
-        t
-    };
     /// Where each byte's digits go, around the dashes.
     const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
     let mut out = [b'-'; 36];
     for (at, b) in AT.into_iter().zip(id.0.to_be_bytes()) {
-        out[at..at + 2].copy_from_slice(&PAIRS[usize::from(b)]);
+        out[at..at + 2].copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
     out
 }

@@ -1,14 +1,18 @@
 //! `grpc://host:port`: sqsfast's gRPC API with its batch RPCs (up to 1000 entries), one HTTP/2
 //! connection per producer and consumer.
 //!
-//! Requests are the generated messages; replies of the hot RPCs are decoded into the few fields a
-//! load generator needs ([`lean`]): protobuf skips the other fields (message ids, sender ids,
-//! timestamps, attributes) without materialising them, as a client that only wants bodies would.
+//! The three RPCs of the hot loop (batch send, receive, batch delete) are written and read by hand
+//! ([`wire`]): requests straight from the runner's bodies and tokens, replies read in place, the
+//! fields a load generator does not use (message ids, sender ids, timestamps, attributes) stepped
+//! over, as a client that only wants bodies would. The rest uses the generated client.
+
+mod wire;
 
 use crate::driver::{Conn, Driver, Error, Received, Token};
 use crate::pb::{self, queue_service_client::QueueServiceClient};
 use bytes::Bytes;
 use hyper_util::rt::TokioIo;
+use prost::Message as _;
 use sqsfast_server::net::Coalesced;
 use std::future::Future;
 use std::pin::Pin;
@@ -19,10 +23,10 @@ use tonic::codegen::Service;
 use tonic::codegen::http::Uri;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint};
-use tonic_prost::ProstCodec;
 
 /// Replies of `SendMessageBatch`, `ReceiveMessage` and `DeleteMessageBatch` with only the fields
-/// the runner reads; tags as in `proto/sqsfast/v1/queue.proto`.
+/// the runner reads, decoded by prost; tags as in `proto/sqsfast/v1/queue.proto`. A batch reply
+/// that reports failed entries is read with these, for its first error.
 pub mod lean {
     use super::pb::BatchError;
     use bytes::Bytes;
@@ -167,19 +171,18 @@ pub struct GrpcConn {
 }
 
 impl GrpcConn {
-    async fn unary<Req, Resp>(&mut self, path: &'static str, req: Req) -> Result<Resp, Error>
+    /// Calls `path` with `req` and returns the reply's protobuf bytes.
+    async fn unary<Req>(&mut self, path: &'static str, req: Req) -> Result<Bytes, Error>
     where
         Req: prost::Message + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
     {
         self.grpc.ready().await?;
-        let codec = ProstCodec::<Req, Resp>::default();
         let resp = self
             .grpc
             .unary(
                 tonic::Request::new(req),
                 PathAndQuery::from_static(path),
-                codec,
+                wire::RawCodec::<Req>::default(),
             )
             .await?;
         Ok(resp.into_inner())
@@ -195,28 +198,18 @@ fn batch_error(failed: u32, first: Option<&pb::BatchError>) -> Error {
 
 impl Conn for GrpcConn {
     async fn send(&mut self, queue: &str, bodies: &[Bytes]) -> Result<(), Error> {
-        let entries = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, b)| pb::SendMessageBatchEntry {
-                id: i.to_string(),
-                message_body: b.clone(),
-                ..Default::default()
-            })
-            .collect();
-        let r: lean::SendMessageBatchResponse = self
-            .unary(
-                "/sqsfast.v1.QueueService/SendMessageBatch",
-                pb::SendMessageBatchRequest {
-                    queue_name: queue.to_owned(),
-                    entries,
-                    max_entries: 0,
-                },
-            )
+        let req = wire::SendBatch {
+            queue: queue.to_owned(),
+            bodies: bodies.to_vec(),
+        };
+        let reply = self
+            .unary("/sqsfast.v1.QueueService/SendMessageBatch", req)
             .await?;
-        if r.failed > 0 {
+        let failed = wire::failed(&reply, "SendMessageBatch")?;
+        if failed > 0 {
+            let r = lean::SendMessageBatchResponse::decode(reply)?;
             let first = r.results.iter().find_map(|e| e.error.as_ref());
-            return Err(batch_error(r.failed, first));
+            return Err(batch_error(failed, first));
         }
         Ok(())
     }
@@ -227,53 +220,41 @@ impl Conn for GrpcConn {
         max: usize,
         wait: Duration,
     ) -> Result<Vec<Received>, Error> {
-        let r: lean::ReceiveMessageResponse = self
-            .unary(
-                "/sqsfast.v1.QueueService/ReceiveMessage",
-                pb::ReceiveMessageRequest {
-                    queue_name: queue.to_owned(),
-                    max_number_of_messages: Some(max as i64),
-                    visibility_timeout: None,
-                    // The API counts whole seconds: a wait under one second rounds up.
-                    wait_time_seconds: Some(wait.as_secs_f64().ceil() as i64),
-                    max_entries: 0,
-                },
-            )
+        let req = pb::ReceiveMessageRequest {
+            queue_name: queue.to_owned(),
+            max_number_of_messages: Some(max as i64),
+            visibility_timeout: None,
+            // The API counts whole seconds: a wait under one second rounds up.
+            wait_time_seconds: Some(wait.as_secs_f64().ceil() as i64),
+            max_entries: 0,
+        };
+        let reply = self
+            .unary("/sqsfast.v1.QueueService/ReceiveMessage", req)
             .await?;
-        Ok(r.messages
-            .into_iter()
-            .map(|m| Received {
-                body: m.body,
-                token: Token::Str(m.receipt_handle),
-            })
-            .collect())
+        wire::received(&reply)
     }
 
     async fn delete(&mut self, queue: &str, tokens: Vec<Token>) -> Result<(), Error> {
-        let entries = tokens
+        let handles = tokens
             .into_iter()
-            .enumerate()
-            .map(|(i, t)| pb::DeleteMessageBatchEntry {
-                id: i.to_string(),
-                receipt_handle: match t {
-                    Token::Str(s) => s,
-                    Token::U64(n) => n.to_string(),
-                },
+            .map(|t| match t {
+                Token::Bytes(b) => b,
+                Token::Str(s) => Bytes::from(s),
+                Token::U64(n) => Bytes::from(n.to_string()),
             })
             .collect();
-        let r: lean::DeleteMessageBatchResponse = self
-            .unary(
-                "/sqsfast.v1.QueueService/DeleteMessageBatch",
-                pb::DeleteMessageBatchRequest {
-                    queue_name: queue.to_owned(),
-                    entries,
-                    max_entries: 0,
-                },
-            )
+        let req = wire::DeleteBatch {
+            queue: queue.to_owned(),
+            handles,
+        };
+        let reply = self
+            .unary("/sqsfast.v1.QueueService/DeleteMessageBatch", req)
             .await?;
-        if r.failed > 0 {
+        let failed = wire::failed(&reply, "DeleteMessageBatch")?;
+        if failed > 0 {
+            let r = lean::DeleteMessageBatchResponse::decode(reply)?;
             let first = r.results.iter().find_map(|e| e.error.as_ref());
-            return Err(batch_error(r.failed, first));
+            return Err(batch_error(failed, first));
         }
         Ok(())
     }

@@ -9,6 +9,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         // Decode failures become INVALID_ARGUMENT (prost's codec says INTERNAL).
         .codec_path("crate::grpc::codec::Codec")
+        // Sent bodies as `Bytes`: slices of the request, handed to the engine without a copy.
+        .bytes(".sqsfast.v1.SendMessageRequest.message_body")
+        .bytes(".sqsfast.v1.SendMessageBatchEntry.message_body")
         // Receive and batch send replies are encoded straight from the engine's messages
         // (grpc/reply.rs).
         .extern_path(

@@ -5,8 +5,6 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::message::MessageId;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use siphasher::sip::SipHasher13;
 use siphasher::sip128::{Hasher128, SipHasher13 as SipHasher13x128};
 use std::fmt;
@@ -14,6 +12,55 @@ use std::hash::Hasher;
 use std::str::FromStr;
 
 const LEN: usize = 8 + 4 + 4 + 4 + 8 + 8;
+/// Characters of a handle: `LEN` bytes in URL-safe base64, without padding (36 bytes are 12
+/// groups of three, so there is none to leave out).
+const TEXT_LEN: usize = LEN / 3 * 4;
+
+/// The URL-safe base64 alphabet (RFC 4648, section 5).
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Each byte's value as a base64 digit, or 0xff for a byte that is not one.
+const DIGITS: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut i = 0;
+    while i < 64 {
+        t[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Every handle is exactly `TEXT_LEN` characters, so the codec is a fixed loop over groups of
+/// three bytes and four characters (a general base64 engine costs about twice as much, and each
+/// received and deleted message pays for one encode and one decode).
+fn encode(bytes: &[u8; LEN]) -> [u8; TEXT_LEN] {
+    let mut out = [0u8; TEXT_LEN];
+    for (group, text) in bytes.chunks_exact(3).zip(out.chunks_exact_mut(4)) {
+        let n = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
+        text[0] = ALPHABET[(n >> 18) as usize];
+        text[1] = ALPHABET[(n >> 12 & 63) as usize];
+        text[2] = ALPHABET[(n >> 6 & 63) as usize];
+        text[3] = ALPHABET[(n & 63) as usize];
+    }
+    out
+}
+
+fn decode(text: &[u8]) -> Option<[u8; LEN]> {
+    let text: &[u8; TEXT_LEN] = text.try_into().ok()?;
+    let mut out = [0u8; LEN];
+    let mut bad = 0u8;
+    for (chars, group) in text.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
+        let d = chars.iter().map(|&c| DIGITS[usize::from(c)]);
+        let mut n = 0u32;
+        for v in d {
+            bad |= v;
+            n = n << 6 | u32::from(v & 63);
+        }
+        group.copy_from_slice(&n.to_be_bytes()[1..]);
+    }
+    // A digit is under 64; a byte outside the alphabet has its top bits set.
+    (bad & 0xc0 == 0).then_some(out)
+}
 
 /// A parsed receipt handle. Its fields are only trusted after [`Secrets::verify`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,17 +90,15 @@ impl ReceiptHandle {
 impl ReceiptHandle {
     /// The handle as clients carry it (URL-safe base64, 48 characters), written into `buf`: what
     /// `Display` writes, without allocating.
-    pub fn text(self, buf: &mut [u8; 48]) -> &str {
-        let n = URL_SAFE_NO_PAD
-            .encode_slice(self.to_bytes(), buf)
-            .expect("36 bytes are 48 characters of base64");
-        std::str::from_utf8(&buf[..n]).expect("base64 is ASCII")
+    pub fn text(self, buf: &mut [u8; TEXT_LEN]) -> &str {
+        *buf = encode(&self.to_bytes());
+        std::str::from_utf8(buf).expect("base64 is ASCII")
     }
 }
 
 impl fmt::Display for ReceiptHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.text(&mut [0u8; 48]))
+        f.write_str(self.text(&mut [0u8; TEXT_LEN]))
     }
 }
 
@@ -77,13 +122,7 @@ impl FromStr for ReceiptHandle {
         if s.len() > 80 {
             return Err(invalid());
         }
-        let mut b = [0u8; 60];
-        let n = URL_SAFE_NO_PAD
-            .decode_slice(s.trim(), &mut b)
-            .map_err(|_| invalid())?;
-        if n != LEN {
-            return Err(invalid());
-        }
+        let b = decode(s.trim().as_bytes()).ok_or_else(invalid)?;
         let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
         Ok(Self {
             queue_id: u64::from_le_bytes(b[0..8].try_into().unwrap()),
@@ -211,6 +250,43 @@ mod tests {
         };
         assert!(!s.verify(&later, 7), "the receive time is signed too");
         assert!(!Secrets::random().verify(&parsed, 7));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn encodes_as_base64_does(bytes: [u8; LEN]) {
+            use base64::Engine as _;
+            let ours = encode(&bytes);
+            let theirs = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+            proptest::prop_assert_eq!(&ours[..], theirs.as_bytes());
+            proptest::prop_assert_eq!(decode(&ours), Some(bytes));
+        }
+
+        /// Text near a handle's (a changed, added or removed character, or none) decodes exactly
+        /// when base64 decodes it to a handle's length, and to the same bytes.
+        #[test]
+        fn decodes_as_base64_does(
+            bytes: [u8; LEN],
+            at in 0..TEXT_LEN,
+            c: u8,
+            edit in 0..4u8,
+        ) {
+            use base64::Engine as _;
+            let mut text = encode(&bytes).to_vec();
+            match edit {
+                0 => text[at] = c,
+                1 => text.insert(at, c),
+                2 => { text.remove(at); }
+                _ => {}
+            }
+            let mut buf = [0u8; 64];
+            let theirs = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode_slice(&text, &mut buf)
+                .ok()
+                .filter(|&n| n == LEN)
+                .map(|_| <[u8; LEN]>::try_from(&buf[..LEN]).unwrap());
+            proptest::prop_assert_eq!(decode(&text), theirs);
+        }
     }
 
     #[test]

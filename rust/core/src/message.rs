@@ -3,6 +3,7 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::handle::ReceiptHandle;
 use crate::sync::atomic::Ordering::Relaxed;
+use bytes::Bytes;
 use md5::{Digest, Md5};
 use std::fmt;
 use std::sync::Arc;
@@ -62,8 +63,9 @@ pub type MessageAttributes = Vec<(String, AttributeValue)>;
 /// A message to send.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SendMessage {
-    /// The body: UTF-8 text of SQS's allowed characters.
-    pub body: Vec<u8>,
+    /// The body: UTF-8 text of SQS's allowed characters. `Bytes`, so that a front end can hand
+    /// over a slice of the request it arrived in.
+    pub body: Bytes,
     /// Per-message delay, 0–900 s; `None` takes the queue's `DelaySeconds`.
     pub delay_seconds: Option<u32>,
     /// Up to 10 message attributes, in any order.
@@ -77,7 +79,7 @@ pub struct SendMessage {
 impl SendMessage {
     pub fn new(body: impl Into<Vec<u8>>) -> Self {
         Self {
-            body: body.into(),
+            body: body.into().into(),
             ..Self::default()
         }
     }

@@ -1649,7 +1649,7 @@ pub(crate) fn validate_tags(tags: &[(String, String)]) -> Result<()> {
 }
 
 struct Prepared {
-    body: Vec<u8>,
+    body: bytes::Bytes,
     delay_ms: u64,
     attributes: MessageAttributes,
     want_md5: bool,

@@ -297,7 +297,7 @@ impl Harness {
         let sent = self
             .main
             .send(SendMessage {
-                body: body.clone(),
+                body: body.clone().into(),
                 delay_seconds: Some(delay),
                 attributes: attributes.clone(),
                 // Half the messages keep their MD5 (as the SQS API sends them).

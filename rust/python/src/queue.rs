@@ -163,7 +163,7 @@ impl Queue {
         attributes: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<String> {
         let message = SendMessage {
-            body: convert::body(body)?,
+            body: convert::body(body)?.into(),
             delay_seconds: count("DelaySeconds", delay_seconds)?,
             attributes: message_attributes(attributes)?,
             want_md5: false,
@@ -360,7 +360,7 @@ fn send_entry(index: usize, entry: &Bound<'_, PyAny>) -> PyResult<(String, SendM
         match key.extract::<String>().as_deref() {
             Ok("id") => id = Some(value.extract::<String>()?),
             Ok("body") => {
-                message.body = convert::body(&value)?;
+                message.body = convert::body(&value)?.into();
                 has_body = true;
             }
             Ok("delay_seconds") => {

@@ -6,6 +6,7 @@ use sqsfast_server::{Bound, ServerConfig, serve};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tonic::Code;
+use tonic::codegen::Bytes;
 use tonic::transport::Channel;
 use tonic_types::StatusExt as _;
 
@@ -72,7 +73,7 @@ async fn send_receive_delete() {
     let sent = c
         .send_message(pb::SendMessageRequest {
             queue_name: "jobs".into(),
-            message_body: b"hello".to_vec(),
+            message_body: Bytes::from_static(b"hello"),
             ..Default::default()
         })
         .await
@@ -145,12 +146,12 @@ async fn errors_carry_the_sqs_code() {
             entries: vec![
                 pb::SendMessageBatchEntry {
                     id: "a".into(),
-                    message_body: b"ok".to_vec(),
+                    message_body: Bytes::from_static(b"ok"),
                     ..Default::default()
                 },
                 pb::SendMessageBatchEntry {
                     id: "b".into(),
-                    message_body: b"\x00".to_vec(),
+                    message_body: Bytes::from_static(b"\x00"),
                     ..Default::default()
                 },
             ],
@@ -187,7 +188,7 @@ async fn long_poll_wakes_on_send_and_ends_at_shutdown() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     c.send_message(pb::SendMessageRequest {
         queue_name: "lp".into(),
-        message_body: b"x".to_vec(),
+        message_body: Bytes::from_static(b"x"),
         ..Default::default()
     })
     .await
@@ -224,7 +225,7 @@ async fn stream_pushes_as_far_as_credit_goes() {
     let bodies: Vec<_> = (0..5)
         .map(|i| pb::SendMessageBatchEntry {
             id: i.to_string(),
-            message_body: format!("m{i}").into_bytes(),
+            message_body: format!("m{i}").into(),
             ..Default::default()
         })
         .collect();

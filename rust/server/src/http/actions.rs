@@ -136,7 +136,7 @@ fn send_message_of(
     attributes: Option<BTreeMap<String, Option<MessageAttributeValue>>>,
 ) -> Result<SendMessage, ApiError> {
     Ok(SendMessage {
-        body: required(body, "MessageBody")?.into_bytes(),
+        body: required(body, "MessageBody")?.into(),
         delay_seconds: to_u32("DelaySeconds", delay)?,
         attributes: message_attributes(attributes)?,
         // Answered with here, and kept for receives.

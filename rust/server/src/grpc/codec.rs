@@ -38,8 +38,14 @@ where
 }
 
 /// Encodes `T` into room reserved for all of it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ProtoEncoder<T>(PhantomData<T>);
+
+impl<T> Default for ProtoEncoder<T> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
 
 impl<T: Message> Encoder for ProtoEncoder<T> {
     type Item = T;

@@ -198,9 +198,9 @@ fn batch_error(failed: u32, first: Option<&pb::BatchError>) -> Error {
 
 impl Conn for GrpcConn {
     async fn send(&mut self, queue: &str, bodies: &[Bytes]) -> Result<(), Error> {
-        let req = wire::SendBatch {
+        let req = wire::Batch {
             queue: queue.to_owned(),
-            bodies: bodies.to_vec(),
+            values: bodies.to_vec(),
         };
         let reply = self
             .unary("/sqsfast.v1.QueueService/SendMessageBatch", req)
@@ -243,9 +243,9 @@ impl Conn for GrpcConn {
                 Token::U64(n) => Bytes::from(n.to_string()),
             })
             .collect();
-        let req = wire::DeleteBatch {
+        let req = wire::Batch {
             queue: queue.to_owned(),
-            handles,
+            values: handles,
         };
         let reply = self
             .unary("/sqsfast.v1.QueueService/DeleteMessageBatch", req)

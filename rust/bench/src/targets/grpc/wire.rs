@@ -12,12 +12,14 @@ use prost::encoding::{
     DecodeContext, WireType, decode_varint, encode_key, encode_varint, encoded_len_varint,
 };
 use prost::{DecodeError, Message};
+use sqsfast_server::grpc::codec::ProtoEncoder;
 use std::marker::PhantomData;
 use std::ops::Range;
 use tonic::Status;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codec::{Codec, DecodeBuf, Decoder};
 
-/// Requests encoded by prost (generated or hand-written [`Message`]s); replies kept as bytes.
+/// Requests encoded by prost (generated or hand-written [`Message`]s) as the server encodes its
+/// replies; replies kept as bytes.
 pub struct RawCodec<T>(PhantomData<T>);
 
 impl<T> Default for RawCodec<T> {
@@ -29,28 +31,15 @@ impl<T> Default for RawCodec<T> {
 impl<T: Message + Send + 'static> Codec for RawCodec<T> {
     type Encode = T;
     type Decode = Bytes;
-    type Encoder = RequestEncoder<T>;
+    type Encoder = ProtoEncoder<T>;
     type Decoder = RawDecoder;
 
     fn encoder(&mut self) -> Self::Encoder {
-        RequestEncoder(PhantomData)
+        ProtoEncoder::default()
     }
 
     fn decoder(&mut self) -> Self::Decoder {
         RawDecoder
-    }
-}
-
-pub struct RequestEncoder<T>(PhantomData<T>);
-
-impl<T: Message> Encoder for RequestEncoder<T> {
-    type Item = T;
-    type Error = Status;
-
-    fn encode(&mut self, item: T, buf: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        buf.reserve(item.encoded_len());
-        item.encode_raw(buf);
-        Ok(())
     }
 }
 
@@ -136,31 +125,23 @@ fn put_queue(queue: &str, buf: &mut impl BufMut) {
     }
 }
 
-/// Decoding is never asked of a request type: the server decodes them.
-fn not_decoded(
-    tag: u32,
-    wire_type: WireType,
-    buf: &mut impl Buf,
-    ctx: DecodeContext,
-) -> Result<(), DecodeError> {
-    prost::encoding::skip_field(wire_type, tag, buf, ctx)
-}
-
-/// `SendMessageBatchRequest` with entries `{id, message_body}` (no delay, no attributes).
+/// A batch request whose entries are `{id: "<i>", 2: value}`: `SendMessageBatchRequest` with
+/// message bodies (no delay, no attributes), or `DeleteMessageBatchRequest` with receipt handles.
 #[derive(Debug, Default)]
-pub struct SendBatch {
+pub struct Batch {
     pub queue: String,
-    pub bodies: Vec<Bytes>,
+    pub values: Vec<Bytes>,
 }
 
-impl Message for SendBatch {
+impl Message for Batch {
     fn encode_raw(&self, buf: &mut impl BufMut) {
         put_queue(&self.queue, buf);
-        for (i, b) in self.bodies.iter().enumerate() {
-            put_entry(i, 2, b, buf);
+        for (i, v) in self.values.iter().enumerate() {
+            put_entry(i, 2, v, buf);
         }
     }
 
+    /// Never asked of a request: the server decodes them.
     fn merge_field(
         &mut self,
         tag: u32,
@@ -168,51 +149,16 @@ impl Message for SendBatch {
         buf: &mut impl Buf,
         ctx: DecodeContext,
     ) -> Result<(), DecodeError> {
-        not_decoded(tag, wire_type, buf, ctx)
+        prost::encoding::skip_field(wire_type, tag, buf, ctx)
     }
 
     fn encoded_len(&self) -> usize {
-        batch_len(&self.queue, self.bodies.iter().map(Bytes::len))
+        batch_len(&self.queue, self.values.iter().map(Bytes::len))
     }
 
     fn clear(&mut self) {
         self.queue.clear();
-        self.bodies.clear();
-    }
-}
-
-/// `DeleteMessageBatchRequest` with entries `{id, receipt_handle}`.
-#[derive(Debug, Default)]
-pub struct DeleteBatch {
-    pub queue: String,
-    pub handles: Vec<Bytes>,
-}
-
-impl Message for DeleteBatch {
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        put_queue(&self.queue, buf);
-        for (i, h) in self.handles.iter().enumerate() {
-            put_entry(i, 2, h, buf);
-        }
-    }
-
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), DecodeError> {
-        not_decoded(tag, wire_type, buf, ctx)
-    }
-
-    fn encoded_len(&self) -> usize {
-        batch_len(&self.queue, self.handles.iter().map(Bytes::len))
-    }
-
-    fn clear(&mut self) {
-        self.queue.clear();
-        self.handles.clear();
+        self.values.clear();
     }
 }
 
@@ -362,9 +308,9 @@ mod tests {
         for n in [0, 1, 9, 10, 11, 99, 100, 101, 1000] {
             for queue in ["", "q", &"long-queue-name".repeat(12)] {
                 let bodies = bodies(n);
-                let ours = SendBatch {
+                let ours = Batch {
                     queue: queue.into(),
-                    bodies: bodies.clone(),
+                    values: bodies.clone(),
                 };
                 let prost = pb::SendMessageBatchRequest {
                     queue_name: queue.into(),
@@ -382,9 +328,9 @@ mod tests {
                 assert_eq!(ours.encoded_len(), prost.encoded_len(), "{n} entries");
                 assert_eq!(ours.encode_to_vec(), prost.encode_to_vec(), "{n} entries");
 
-                let ours = DeleteBatch {
+                let ours = Batch {
                     queue: queue.into(),
-                    handles: bodies.clone(),
+                    values: bodies.clone(),
                 };
                 let prost = pb::DeleteMessageBatchRequest {
                     queue_name: queue.into(),

@@ -659,6 +659,62 @@ fn reclaim_space(memory_budget: Option<u64>) {
     assert_eq!(idle, want, "messages never received survive being copied");
 }
 
+/// The log writes zeros ahead of its records, 64 KiB at a time: records of every size, inside a
+/// zeroed window, across windows and segments, and batches larger than a window, read back whole
+/// from disk while the broker runs (all bodies over the budget) and after a restart.
+#[test]
+fn records_of_every_size_read_back_whole_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let storage = StorageConfig {
+        segment_bytes: 300_007,
+        memory_budget: Some(0),
+        ..config(dir.path())
+    };
+    let body = |i: usize, len: usize| -> String {
+        (0..len)
+            .map(|j| char::from(b'a' + ((i * 7 + j) % 26) as u8))
+            .collect()
+    };
+    let mut sent = Vec::new();
+    let b = open_with(dir.path(), storage.clone(), &clock);
+    let q = b.create_queue("q", &[], &[]).unwrap();
+    let sizes = [
+        1, 100, 2_900, 4_096, 65_536, 70_000, 3, 200_000, 256_000, 17,
+    ];
+    for (i, len) in sizes.iter().cycle().take(40).enumerate() {
+        let text = body(i, *len);
+        q.send(SendMessage::new(text.clone())).unwrap();
+        sent.push(text);
+    }
+    for round in 0..4 {
+        let batch: Vec<_> = (0..10)
+            .map(|k| (k.to_string(), body(100 + round * 10 + k, 20_000 + k)))
+            .collect();
+        sent.extend(batch.iter().map(|(_, text)| text.clone()));
+        let batch = batch
+            .into_iter()
+            .map(|(id, text)| (id, SendMessage::new(text)))
+            .collect();
+        q.send_batch(batch, 10).unwrap();
+    }
+    sent.sort();
+    let bodies = |q: &sqsfast_core::Queue| {
+        let mut got: Vec<String> = receive(q, 1000, Some(0))
+            .iter()
+            .map(|r| String::from_utf8(r.body().to_vec()).unwrap())
+            .collect();
+        got.sort();
+        got
+    };
+    assert!(segments(dir.path()).len() > 5);
+    assert_eq!(bodies(&q), sent, "read from disk while running");
+    drop(q);
+    b.close();
+    let b = open_with(dir.path(), storage, &clock);
+    assert_eq!(bodies(&b.queue("q").unwrap()), sent, "after a restart");
+}
+
 #[test]
 fn bodies_over_the_memory_budget_stay_on_disk_and_read_back_whole() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,9 +11,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .codec_path("crate::grpc::codec::Codec")
         // Sent bodies as `Bytes`: slices of the request, handed to the engine without a copy.
         .bytes(".sqsfast.v1.SendMessageRequest.message_body")
-        .bytes(".sqsfast.v1.SendMessageBatchEntry.message_body")
-        // Receive and batch send replies are encoded straight from the engine's messages
+        // Batch send and delete entries with their ids and receipt handles as slices of the
+        // request (grpc/request.rs).
+        .extern_path(
+            ".sqsfast.v1.SendMessageBatchEntry",
+            "crate::grpc::request::SendMessageBatchEntry",
+        )
+        .extern_path(
+            ".sqsfast.v1.DeleteMessageBatchEntry",
+            "crate::grpc::request::DeleteMessageBatchEntry",
+        )
+        // Receive and batch replies are encoded straight from the engine's messages and results
         // (grpc/reply.rs).
+        .extern_path(
+            ".sqsfast.v1.DeleteMessageBatchResponse",
+            "crate::grpc::reply::BatchResponse",
+        )
+        .extern_path(
+            ".sqsfast.v1.ChangeMessageVisibilityBatchResponse",
+            "crate::grpc::reply::BatchResponse",
+        )
         .extern_path(
             ".sqsfast.v1.ReceiveMessageResponse",
             "crate::grpc::reply::ReceiveMessageResponse",

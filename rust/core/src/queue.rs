@@ -200,8 +200,8 @@ impl ReceiveOptions {
     }
 }
 
-/// One entry's outcome in a batch: its id and its result.
-pub type BatchResult<T> = Vec<(String, Result<T>)>;
+/// One entry's outcome in a batch: its id (as the caller gave it) and its result.
+pub type BatchResult<T, I = String> = Vec<(I, Result<T>)>;
 
 thread_local! {
     static HOME: usize = {
@@ -600,16 +600,17 @@ impl Queue {
     }
 
     /// Sends up to `max_entries` messages (10 in the SQS API). Whole-batch problems fail the call;
-    /// a bad entry fails only that entry.
+    /// a bad entry fails only that entry. Entry ids are any text (`String`, or a slice of the
+    /// caller's request); each comes back with its entry's result.
     ///
     /// # Errors
     /// `EmptyBatchRequest`, `TooManyEntriesInBatchRequest`, `BatchEntryIdsNotDistinct`,
     /// `InvalidBatchEntryId`, `BatchRequestTooLong` (over 1 MiB in all).
-    pub fn send_batch(
+    pub fn send_batch<I: AsRef<str>>(
         &self,
-        entries: Vec<(String, SendMessage)>,
+        entries: Vec<(I, SendMessage)>,
         max_entries: usize,
-    ) -> Result<BatchResult<Sent>> {
+    ) -> Result<BatchResult<Sent, I>> {
         completed(self.send_batch_with(entries, max_entries, SyncWait::Block))
     }
 
@@ -618,23 +619,23 @@ impl Queue {
     ///
     /// # Errors
     /// As [`Queue::send_batch`].
-    pub async fn send_batch_async(
+    pub async fn send_batch_async<I: AsRef<str>>(
         &self,
-        entries: Vec<(String, SendMessage)>,
+        entries: Vec<(I, SendMessage)>,
         max_entries: usize,
-    ) -> Result<BatchResult<Sent>> {
+    ) -> Result<BatchResult<Sent, I>> {
         self.send_batch_with(entries, max_entries, SyncWait::Async)
             .await
     }
 
-    async fn send_batch_with(
+    async fn send_batch_with<I: AsRef<str>>(
         &self,
-        entries: Vec<(String, SendMessage)>,
+        entries: Vec<(I, SendMessage)>,
         max_entries: usize,
         wait: SyncWait,
-    ) -> Result<BatchResult<Sent>> {
+    ) -> Result<BatchResult<Sent, I>> {
         self.check_live()?;
-        check_batch(entries.iter().map(|(id, _)| id.as_str()), max_entries)?;
+        check_batch(entries.iter().map(|(id, _)| id.as_ref()), max_entries)?;
         let total: usize = entries
             .iter()
             .map(|(_, m)| {
@@ -667,7 +668,7 @@ impl Queue {
             return Ok(out);
         };
         // Durable: the good entries go to the log in one write, then into the queue.
-        let mut out: BatchResult<Sent> = Vec::with_capacity(entries.len());
+        let mut out: BatchResult<Sent, I> = Vec::with_capacity(entries.len());
         let mut good = Vec::with_capacity(entries.len());
         for (id, m) in entries {
             match prepare(m, &config) {
@@ -1240,13 +1241,13 @@ impl Queue {
     ///
     /// # Errors
     /// The batch errors of [`Queue::send_batch`]; a bad handle fails only its entry.
-    pub fn delete_batch<H: AsHandle>(
+    pub fn delete_batch<I: AsRef<str>, H: AsHandle>(
         &self,
-        entries: Vec<(String, H)>,
+        entries: Vec<(I, H)>,
         max_entries: usize,
-    ) -> Result<BatchResult<()>> {
+    ) -> Result<BatchResult<(), I>> {
         self.check_live()?;
-        check_batch(entries.iter().map(|(id, _)| id.as_str()), max_entries)?;
+        check_batch(entries.iter().map(|(id, _)| id.as_ref()), max_entries)?;
         Ok(entries
             .into_iter()
             .map(|(id, h)| {
@@ -1333,13 +1334,13 @@ impl Queue {
     ///
     /// # Errors
     /// The batch errors of [`Queue::send_batch`]; a bad entry fails only itself.
-    pub fn change_visibility_batch<H: AsHandle>(
+    pub fn change_visibility_batch<I: AsRef<str>, H: AsHandle>(
         &self,
-        entries: Vec<(String, H, u32)>,
+        entries: Vec<(I, H, u32)>,
         max_entries: usize,
-    ) -> Result<BatchResult<()>> {
+    ) -> Result<BatchResult<(), I>> {
         self.check_live()?;
-        check_batch(entries.iter().map(|(id, _, _)| id.as_str()), max_entries)?;
+        check_batch(entries.iter().map(|(id, _, _)| id.as_ref()), max_entries)?;
         Ok(entries
             .into_iter()
             .map(|(id, h, t)| {
@@ -1759,15 +1760,10 @@ impl AsHandle for ReceiptHandle {
     }
 }
 
-impl AsHandle for String {
+/// Text: `String`, `&str`, or a front end's slice of its request.
+impl<T: AsRef<str>> AsHandle for T {
     fn as_handle(&self) -> Result<ReceiptHandle> {
-        self.parse()
-    }
-}
-
-impl AsHandle for &str {
-    fn as_handle(&self) -> Result<ReceiptHandle> {
-        self.parse()
+        self.as_ref().parse()
     }
 }
 

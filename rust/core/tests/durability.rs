@@ -405,7 +405,7 @@ fn io_failures(fsync: FsyncMode, segment_bytes: u64) {
         err.message
     );
     let batch = q
-        .send_batch(vec![("a".into(), SendMessage::new("lost too"))], 10)
+        .send_batch(vec![("a", SendMessage::new("lost too"))], 10)
         .unwrap();
     assert_eq!(
         batch[0].1.as_ref().unwrap_err().code,
@@ -498,7 +498,7 @@ fn async_sends_wait_for_their_sync_without_blocking_the_thread() {
         let second = tokio::spawn({
             let q = q.clone();
             async move {
-                q.send_batch_async(vec![("b".into(), SendMessage::new("b"))], 10)
+                q.send_batch_async(vec![("b", SendMessage::new("b"))], 10)
                     .await
             }
         });

@@ -224,7 +224,7 @@ async fn stream_pushes_as_far_as_credit_goes() {
         .into_inner();
     let bodies: Vec<_> = (0..5)
         .map(|i| pb::SendMessageBatchEntry {
-            id: i.to_string(),
+            id: i.to_string().into(),
             message_body: format!("m{i}").into(),
             ..Default::default()
         })

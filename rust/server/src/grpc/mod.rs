@@ -9,12 +9,15 @@
 pub mod codec;
 pub mod error;
 pub mod reply;
+pub mod request;
 pub mod service;
 
 /// The generated protobuf types, server and client of `sqsfast.v1`.
 #[allow(clippy::all, missing_docs)]
 pub mod pb {
     tonic::include_proto!("sqsfast.v1");
+    // Written by hand (`extern_path` in build.rs), here under their generated names.
+    pub use super::request::{DeleteMessageBatchEntry, SendMessageBatchEntry};
 }
 
 use crate::{Context, Shutdown};

@@ -1,5 +1,5 @@
-//! `ReceiveMessageResponse` and `SendMessageBatchResponse`, encoded straight from the engine's
-//! received and sent messages.
+//! `ReceiveMessageResponse` and the batch replies, encoded straight from the engine's received
+//! and sent messages and batch results.
 //!
 //! The reply of a receive is most of what the gRPC server writes: for each message an id, a
 //! receipt handle, the body and the system attributes. Built as generated `Message` structs, each
@@ -8,15 +8,19 @@
 //! [`Received`] directly: ids and handles as text on the stack, the body copied once, into the
 //! reply. Decoding (the Rust client) gives the usual [`pb::Message`]s in `messages`.
 //!
-//! The reply of a batch send is one entry per message: built as generated structs, each would
-//! allocate its message id's text; here it is written from the stack.
+//! The replies of a batch send, delete or visibility change are one entry per message: built as
+//! generated structs, each would allocate its entry id again (and a send's, its message id's
+//! text); here the id is the request's own (see `request.rs`) and the message id is written from
+//! the stack.
 //!
-//! `build.rs` maps `sqsfast.v1.ReceiveMessageResponse` and `sqsfast.v1.SendMessageBatchResponse`
+//! `build.rs` maps `sqsfast.v1.ReceiveMessageResponse`, `sqsfast.v1.SendMessageBatchResponse`,
+//! `sqsfast.v1.DeleteMessageBatchResponse` and `sqsfast.v1.ChangeMessageVisibilityBatchResponse`
 //! here (`extern_path`), so the generated service and client use these types.
 
 use super::pb;
 use super::service::{batch_error, message_bytes, message_id_bytes};
 use bytes::{Buf, BufMut};
+use bytestring::ByteString;
 use prost::DecodeError;
 use prost::encoding::{
     DecodeContext, WireType, encode_key, encode_varint, encoded_len_varint, key_len, message,
@@ -66,7 +70,7 @@ const FIRST_RECEIVE_TIMESTAMP: u32 = 8;
 const SENDER_ID: u32 = 9;
 const DEAD_LETTER_SOURCE_ARN: u32 = 10;
 
-fn bytes_len(tag: u32, len: usize) -> usize {
+pub(super) fn bytes_len(tag: u32, len: usize) -> usize {
     if len == 0 {
         0
     } else {
@@ -74,7 +78,7 @@ fn bytes_len(tag: u32, len: usize) -> usize {
     }
 }
 
-fn put_bytes(tag: u32, value: &[u8], buf: &mut impl BufMut) {
+pub(super) fn put_bytes(tag: u32, value: &[u8], buf: &mut impl BufMut) {
     if !value.is_empty() {
         encode_key(tag, WireType::LengthDelimited, buf);
         encode_varint(value.len() as u64, buf);
@@ -195,12 +199,12 @@ pub struct SendMessageBatchResponse {
     pub results: Vec<pb::SendMessageBatchResult>,
     pub failed: u32,
     /// Results encoded from the engine's, after `results`: an entry's id and what became of it.
-    sent: Vec<(String, sqsfast_core::Result<Sent>)>,
+    sent: Vec<(ByteString, sqsfast_core::Result<Sent>)>,
 }
 
 impl SendMessageBatchResponse {
     /// The reply of a batch send: the engine's result for each entry, in request order.
-    pub fn from_sent(sent: Vec<(String, sqsfast_core::Result<Sent>)>) -> Self {
+    pub fn from_sent(sent: Vec<(ByteString, sqsfast_core::Result<Sent>)>) -> Self {
         Self {
             results: Vec::new(),
             failed: sent.iter().filter(|(_, r)| r.is_err()).count() as u32,
@@ -310,6 +314,105 @@ impl prost::Message for SendMessageBatchResponse {
     }
 }
 
+/// `repeated BatchResult results = 1; uint32 failed = 2;`: the reply of a batch delete
+/// (`DeleteMessageBatchResponse`) and of a batch visibility change
+/// (`ChangeMessageVisibilityBatchResponse`), which are the same message.
+#[derive(Clone, Debug, Default)]
+pub struct BatchResponse {
+    /// The results of a decoded reply (and of one built from `pb::BatchResult`s).
+    pub results: Vec<pb::BatchResult>,
+    pub failed: u32,
+    /// Results encoded from the engine's, after `results`.
+    done: Vec<(ByteString, sqsfast_core::Result<()>)>,
+}
+
+impl BatchResponse {
+    /// The reply of a batch without result values: the engine's result for each entry, in
+    /// request order.
+    pub fn from_done(done: Vec<(ByteString, sqsfast_core::Result<()>)>) -> Self {
+        Self {
+            results: Vec::new(),
+            failed: done.iter().filter(|(_, r)| r.is_err()).count() as u32,
+            done,
+        }
+    }
+}
+
+/// The generated struct of a failed entry (rare; built, not hand-encoded).
+fn failed_unit(id: &str, e: &sqsfast_core::Error) -> pb::BatchResult {
+    pb::BatchResult {
+        id: id.to_owned(),
+        error: Some(batch_error(e)),
+    }
+}
+
+fn done_entry_len(id: &str, r: &sqsfast_core::Result<()>) -> usize {
+    let len = match r {
+        Ok(()) => bytes_len(RESULT_ID, id.len()),
+        Err(e) => prost::Message::encoded_len(&failed_unit(id, e)),
+    };
+    key_len(1) + encoded_len_varint(len as u64) + len
+}
+
+impl prost::Message for BatchResponse {
+    fn encode_raw(&self, buf: &mut impl BufMut) {
+        for r in &self.results {
+            message::encode(1, r, buf);
+        }
+        for (id, r) in &self.done {
+            match r {
+                Ok(()) => {
+                    encode_key(1, WireType::LengthDelimited, buf);
+                    encode_varint(bytes_len(RESULT_ID, id.len()) as u64, buf);
+                    put_bytes(RESULT_ID, id.as_bytes(), buf);
+                }
+                Err(e) => message::encode(1, &failed_unit(id, e), buf),
+            }
+        }
+        put_varint(2, u64::from(self.failed), buf);
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: WireType,
+        buf: &mut impl Buf,
+        ctx: DecodeContext,
+    ) -> Result<(), DecodeError> {
+        match tag {
+            1 => {
+                message::merge_repeated(wire_type, &mut self.results, buf, ctx).map_err(|mut e| {
+                    e.push("BatchResponse", "results");
+                    e
+                })
+            }
+            2 => prost::encoding::uint32::merge(wire_type, &mut self.failed, buf, ctx).map_err(
+                |mut e| {
+                    e.push("BatchResponse", "failed");
+                    e
+                },
+            ),
+            _ => prost::encoding::skip_field(wire_type, tag, buf, ctx),
+        }
+    }
+
+    fn encoded_len(&self) -> usize {
+        message::encoded_len_repeated(1, &self.results)
+            + self
+                .done
+                .iter()
+                .map(|(id, r)| done_entry_len(id, r))
+                .sum::<usize>()
+            + varint_len(2, u64::from(self.failed))
+    }
+
+    fn clear(&mut self) {
+        self.results.clear();
+        self.failed = 0;
+        self.done.clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,17 +490,17 @@ mod tests {
     fn batch_send_replies_encode_what_prost_encodes() {
         let b = Broker::new(Default::default());
         let q = b.create_queue("q", &[], &[]).unwrap();
-        let entries = vec![
-            ("a".to_string(), SendMessage::new("plain")),
+        let entries: Vec<(ByteString, _)> = vec![
+            ("a".into(), SendMessage::new("plain")),
             (
-                "with-attributes".to_string(),
+                "with-attributes".into(),
                 SendMessage {
                     attributes: vec![("k".into(), AttributeValue::string("v"))],
                     ..SendMessage::new("body")
                 },
             ),
-            ("empty".to_string(), SendMessage::default()), // refused: an empty body
-            ("b".to_string(), SendMessage::new("x".repeat(300))),
+            ("empty".into(), SendMessage::default()), // refused: an empty body
+            ("b".into(), SendMessage::new("x".repeat(300))),
         ];
         let sent = q.send_batch(entries, 10).unwrap();
         assert!(sent[2].1.is_err());
@@ -406,7 +509,7 @@ mod tests {
                 .iter()
                 .map(|(id, r)| match r {
                     Ok(s) => pb::SendMessageBatchResult {
-                        id: id.clone(),
+                        id: id.to_string(),
                         message_id: s.message_id.to_string(),
                         md5_of_message_attributes: s.md5_of_attributes.clone().unwrap_or_default(),
                         error: None,
@@ -430,6 +533,45 @@ mod tests {
         assert_eq!(
             back.results[2].error.as_ref().unwrap().code,
             "MissingParameter"
+        );
+    }
+
+    #[test]
+    fn batch_delete_replies_encode_what_prost_encodes() {
+        let b = Broker::new(Default::default());
+        let q = b.create_queue("q", &[], &[]).unwrap();
+        q.send(SendMessage::new("m")).unwrap();
+        let handle = receive(&q, 30)[0].handle().to_string();
+        let entries: Vec<(ByteString, ByteString)> = vec![
+            ("ok".into(), handle.into()),
+            ("bad-handle".into(), "not a handle".into()),
+            ("x".repeat(80).into(), "AAAA".into()),
+        ];
+        let done = q.delete_batch(entries, 10).unwrap();
+        let slow = BatchResponse {
+            results: done
+                .iter()
+                .map(|(id, r)| pb::BatchResult {
+                    id: id.to_string(),
+                    error: r.as_ref().err().map(batch_error),
+                })
+                .collect(),
+            failed: 2,
+            ..Default::default()
+        };
+        let fast = BatchResponse::from_done(done);
+        assert_eq!(fast.failed, 2);
+        assert_eq!(fast.encoded_len(), slow.encoded_len());
+        let bytes = fast.encode_to_vec();
+        assert_eq!(bytes.len(), fast.encoded_len());
+        assert_eq!(bytes, slow.encode_to_vec());
+        let back = BatchResponse::decode(bytes.as_slice()).unwrap();
+        assert_eq!(back.results, slow.results);
+        assert_eq!(back.failed, 2);
+        assert!(back.results[0].error.is_none());
+        assert_eq!(
+            back.results[1].error.as_ref().unwrap().code,
+            "ReceiptHandleIsInvalid"
         );
     }
 }

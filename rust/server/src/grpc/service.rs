@@ -4,6 +4,7 @@ use super::error::to_status;
 use super::pb::{self, queue_service_server::QueueService};
 use super::reply;
 use crate::{Context, Shutdown};
+use bytestring::ByteString;
 use sqsfast_core::message::HEX_PAIRS;
 use sqsfast_core::{
     AttributeData, AttributeValue, Error, ErrorCode, MessageId, Queue, ReceiveOptions, Received,
@@ -184,22 +185,6 @@ pub(crate) fn batch_error(err: &Error) -> pb::BatchError {
         message: err.message.clone(),
         sender_fault: err.code.sender_fault(),
     }
-}
-
-/// Batch results without a value, and how many failed.
-fn unit_results(results: Vec<(String, sqsfast_core::Result<()>)>) -> (Vec<pb::BatchResult>, u32) {
-    let mut failed = 0;
-    let results = results
-        .into_iter()
-        .map(|(id, r)| {
-            failed += u32::from(r.is_err());
-            pb::BatchResult {
-                id,
-                error: r.err().as_ref().map(batch_error),
-            }
-        })
-        .collect();
-    (results, failed)
 }
 
 fn sorted_pairs(map: HashMap<String, String>) -> Vec<(String, String)> {
@@ -580,7 +565,7 @@ impl QueueService for Service {
     async fn delete_message_batch(
         &self,
         req: Request<pb::DeleteMessageBatchRequest>,
-    ) -> Reply<pb::DeleteMessageBatchResponse> {
+    ) -> Reply<reply::BatchResponse> {
         let req = req.into_inner();
         let q = self.queue(&req.queue_name)?;
         let entries = req
@@ -591,11 +576,7 @@ impl QueueService for Service {
         let results = q
             .delete_batch(entries, max_entries(req.max_entries))
             .map_err(to_status)?;
-        let (results, failed) = unit_results(results);
-        Ok(Response::new(pb::DeleteMessageBatchResponse {
-            results,
-            failed,
-        }))
+        Ok(Response::new(reply::BatchResponse::from_done(results)))
     }
 
     async fn change_message_visibility(
@@ -613,7 +594,7 @@ impl QueueService for Service {
     async fn change_message_visibility_batch(
         &self,
         req: Request<pb::ChangeMessageVisibilityBatchRequest>,
-    ) -> Reply<pb::ChangeMessageVisibilityBatchResponse> {
+    ) -> Reply<reply::BatchResponse> {
         let req = req.into_inner();
         let q = self.queue(&req.queue_name)?;
         let entries = req
@@ -621,7 +602,7 @@ impl QueueService for Service {
             .into_iter()
             .map(|e| {
                 Ok((
-                    e.id,
+                    ByteString::from(e.id),
                     e.receipt_handle,
                     count("VisibilityTimeout", e.visibility_timeout)?,
                 ))
@@ -630,11 +611,7 @@ impl QueueService for Service {
         let results = q
             .change_visibility_batch(entries, max_entries(req.max_entries))
             .map_err(to_status)?;
-        let (results, failed) = unit_results(results);
-        Ok(Response::new(pb::ChangeMessageVisibilityBatchResponse {
-            results,
-            failed,
-        }))
+        Ok(Response::new(reply::BatchResponse::from_done(results)))
     }
 
     async fn get_server_info(

@@ -286,6 +286,9 @@ struct State {
     spare: Option<Segment>,
     /// Files written since their last fdatasync (the current one is always a candidate).
     unsynced: Vec<Arc<File>>,
+    /// A spare became a segment (renamed) since the directory was last synced: the next sync
+    /// syncs it too, so that no send waits for it under the log's lock.
+    dir_unsynced: bool,
     /// Records that found no room (no segment could be made: a full disk), in order, written
     /// before anything else once a segment can be made. Only records nobody waits for.
     pending: Vec<u8>,
@@ -604,6 +607,7 @@ impl Log {
             cur: None,
             spare: None,
             unsynced: Vec::new(),
+            dir_unsynced: false,
             pending: Vec::new(),
             written_lsn: 0,
             synced_lsn: 0,
@@ -780,6 +784,7 @@ impl Shared {
                     && self.adopt(no).is_ok()
                     && write_header(&spare.file, no, first_key).is_ok() =>
             {
+                st.dir_unsynced = self.config.fsync != FsyncMode::Never;
                 spare
             }
             other => {
@@ -817,13 +822,10 @@ impl Shared {
         Ok(())
     }
 
-    /// Gives the spare segment `no` its `.log` name.
+    /// Gives the spare segment `no` its `.log` name. The directory is synced by the next sync
+    /// (`State::dir_unsynced`), which every send that waits for durability waits for.
     fn adopt(&self, no: u64) -> io::Result<()> {
-        fs::rename(spare_path(&self.dir, no), segment_path(&self.dir, no))?;
-        if self.config.fsync != FsyncMode::Never {
-            super::meta::sync_dir(&self.dir)?;
-        }
-        Ok(())
+        fs::rename(spare_path(&self.dir, no), segment_path(&self.dir, no))
     }
 
     /// Removes a spare segment that was never used.
@@ -1004,10 +1006,15 @@ impl Shared {
             if let Some(cur) = &st.cur {
                 files.push(cur.file.clone());
             }
+            let dir = std::mem::take(&mut st.dir_unsynced);
             let result = MutexGuard::unlocked(&mut st, || {
                 files
                     .iter()
-                    .try_for_each(|f| self.fault(IoOp::Sync).and_then(|()| f.sync_data()))
+                    .try_for_each(|f| self.fault(IoOp::Sync).and_then(|()| f.sync_data()))?;
+                if dir {
+                    super::meta::sync_dir(&self.dir)?;
+                }
+                Ok::<(), io::Error>(())
             });
             match result {
                 Ok(()) => {

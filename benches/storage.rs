@@ -8,7 +8,9 @@
 //! Environment: `SQSFAST_BENCH_MESSAGES` (sends per mode, default 2 000 000), `SQSFAST_BENCH_SIZE`
 //! (body bytes, 256), `SQSFAST_BENCH_RECOVER` (messages for the restart test, default 10 000 000;
 //! 0 skips it), `SQSFAST_BENCH_DIR` (where data directories go; default the system temp dir, which
-//! should be a real disk for the fsync numbers to mean anything).
+//! should be a real disk for the fsync numbers to mean anything). For a profiler:
+//! `SQSFAST_BENCH_CYCLE=1` runs only the durable full cycle on one thread, `SQSFAST_BENCH_SEND=N`
+//! only durable sends on N threads.
 //!
 //! `SQSFAST_BENCH_BACKLOG=50000000` runs only the backlog test: that many messages queued under a
 //! body memory budget of `SQSFAST_BENCH_BUDGET_MB` (default 512), the process's resident memory
@@ -423,6 +425,15 @@ fn main() {
     if std::env::var_os("SQSFAST_BENCH_CYCLE").is_some() {
         let rate = cycle_run(Some(FsyncMode::Interval), 1, n, &body);
         println!("full cycle, interval, 1 thread: {rate:.0} msg/s");
+        return;
+    }
+    // `SQSFAST_BENCH_SEND=N` runs only durable sends (`interval`, batches of 10) on N threads.
+    if let Some(threads) = std::env::var("SQSFAST_BENCH_SEND")
+        .ok()
+        .and_then(|t| t.parse().ok())
+    {
+        let rate = mode_run("interval", Some(FsyncMode::Interval), threads, n, 10, &body);
+        println!("send, interval, {threads} thread(s), batches of 10: {rate:.0} msg/s");
         return;
     }
     // The process's first run pays for its first memory (page faults on a heap that later runs

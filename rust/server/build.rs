@@ -11,8 +11,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .codec_path("crate::grpc::codec::Codec")
         // Sent bodies as `Bytes`: slices of the request, handed to the engine without a copy.
         .bytes(".sqsfast.v1.SendMessageRequest.message_body")
-        // Batch send and delete entries with their ids and receipt handles as slices of the
-        // request (grpc/request.rs).
+        // Batch send and delete requests, and their entries with ids and receipt handles as
+        // slices of the request (grpc/request.rs).
         .extern_path(
             ".sqsfast.v1.SendMessageBatchEntry",
             "crate::grpc::request::SendMessageBatchEntry",
@@ -20,6 +20,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .extern_path(
             ".sqsfast.v1.DeleteMessageBatchEntry",
             "crate::grpc::request::DeleteMessageBatchEntry",
+        )
+        .extern_path(
+            ".sqsfast.v1.SendMessageBatchRequest",
+            "crate::grpc::request::SendMessageBatchRequest",
+        )
+        .extern_path(
+            ".sqsfast.v1.DeleteMessageBatchRequest",
+            "crate::grpc::request::DeleteMessageBatchRequest",
         )
         // Receive and batch replies are encoded straight from the engine's messages and results
         // (grpc/reply.rs).

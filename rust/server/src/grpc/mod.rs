@@ -17,7 +17,10 @@ pub mod service;
 pub mod pb {
     tonic::include_proto!("sqsfast.v1");
     // Written by hand (`extern_path` in build.rs), here under their generated names.
-    pub use super::request::{DeleteMessageBatchEntry, SendMessageBatchEntry};
+    pub use super::request::{
+        DeleteMessageBatchEntry, DeleteMessageBatchRequest, SendMessageBatchEntry,
+        SendMessageBatchRequest,
+    };
 }
 
 use crate::{Context, Shutdown};

@@ -101,6 +101,73 @@ fn put_varint(tag: u32, v: u64, buf: &mut impl BufMut) {
     }
 }
 
+/// Fields written on the stack, then into the reply with one `put_slice`: the reply's buffer
+/// checks its room once for them, and keys and lengths are written inline (prost's `encode_varint`
+/// goes through `BufMut` a byte at a time). Only for fields whose size is bounded by `N`.
+struct Scratch<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Scratch<N> {
+    fn new() -> Self {
+        Self {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.bytes[self.len] = v as u8 | 0x80;
+            self.len += 1;
+            v >>= 7;
+        }
+        self.bytes[self.len] = v as u8;
+        self.len += 1;
+    }
+
+    #[inline]
+    fn key(&mut self, tag: u32, wire_type: WireType) {
+        self.varint(u64::from(tag << 3 | wire_type as u32));
+    }
+
+    /// A length-delimited field's key and length (its bytes follow).
+    #[inline]
+    fn delimited(&mut self, tag: u32, len: usize) {
+        self.key(tag, WireType::LengthDelimited);
+        self.varint(len as u64);
+    }
+
+    /// As [`put_bytes`].
+    #[inline]
+    fn bytes(&mut self, tag: u32, value: &[u8]) {
+        if !value.is_empty() {
+            self.delimited(tag, value.len());
+            self.bytes[self.len..self.len + value.len()].copy_from_slice(value);
+            self.len += value.len();
+        }
+    }
+
+    /// As [`put_varint`].
+    #[inline]
+    fn uint(&mut self, tag: u32, v: u64) {
+        if v != 0 {
+            self.key(tag, WireType::Varint);
+            self.varint(v);
+        }
+    }
+
+    fn put(&self, buf: &mut impl BufMut) {
+        buf.put_slice(&self.bytes[..self.len]);
+    }
+}
+
+/// The longest batch entry id SQS accepts; a reply entry with a longer one (only a failed entry
+/// could have it) is written through prost.
+const MAX_ENTRY_ID: usize = 80;
+
 /// The encoded length of `r` as a `Message` (without its own key and length).
 fn received_len(r: &Received, sender_id: &str) -> usize {
     if !r.attributes().is_empty() {
@@ -126,19 +193,27 @@ fn encode_received(r: &Received, sender_id: &str, buf: &mut impl BufMut) {
         message::encode(1, &message_bytes(r, sender_id), buf);
         return;
     }
-    encode_key(1, WireType::LengthDelimited, buf);
-    encode_varint(received_len(r, sender_id) as u64, buf);
-    put_bytes(MESSAGE_ID, &message_id_bytes(r.message_id()), buf);
-    put_bytes(
-        RECEIPT_HANDLE,
-        r.handle().text(&mut [0u8; 48]).as_bytes(),
-        buf,
-    );
-    put_bytes(BODY, r.body(), buf);
-    put_varint(RECEIVE_COUNT, u64::from(r.receive_count()), buf);
-    put_varint(SENT_TIMESTAMP, r.sent_timestamp(), buf);
-    put_varint(FIRST_RECEIVE_TIMESTAMP, r.first_receive_timestamp(), buf);
-    put_bytes(SENDER_ID, sender_id.as_bytes(), buf);
+    // Up to the body's bytes: 3 + 38 + 50 + 6 bytes at most.
+    let mut head = Scratch::<112>::new();
+    head.delimited(1, received_len(r, sender_id));
+    head.bytes(MESSAGE_ID, &message_id_bytes(r.message_id()));
+    head.bytes(RECEIPT_HANDLE, r.handle().text(&mut [0u8; 48]).as_bytes());
+    let body = r.body();
+    if !body.is_empty() {
+        head.delimited(BODY, body.len());
+    }
+    head.put(buf);
+    buf.put_slice(body);
+    // The counts and times, and the sender id's key and length: 6 + 11 + 11 + 6 at most.
+    let mut tail = Scratch::<40>::new();
+    tail.uint(RECEIVE_COUNT, u64::from(r.receive_count()));
+    tail.uint(SENT_TIMESTAMP, r.sent_timestamp());
+    tail.uint(FIRST_RECEIVE_TIMESTAMP, r.first_receive_timestamp());
+    if !sender_id.is_empty() {
+        tail.delimited(SENDER_ID, sender_id.len());
+    }
+    tail.put(buf);
+    buf.put_slice(sender_id.as_bytes());
     put_bytes(
         DEAD_LETTER_SOURCE_ARN,
         r.dead_letter_source_arn().unwrap_or_default().as_bytes(),
@@ -252,20 +327,26 @@ impl prost::Message for SendMessageBatchResponse {
             message::encode(1, r, buf);
         }
         for (id, r) in &self.sent {
+            let md5 = match r {
+                Ok(sent) => sent.md5_of_attributes.as_deref().unwrap_or_default(),
+                Err(_) => "",
+            };
             match r {
+                // 3 + 82 + 38 + 34 bytes at most.
+                Ok(sent) if id.len() <= MAX_ENTRY_ID && md5.len() <= 32 => {
+                    let mut entry = Scratch::<160>::new();
+                    entry.delimited(1, sent_len(id, sent));
+                    entry.bytes(RESULT_ID, id.as_bytes());
+                    entry.bytes(RESULT_MESSAGE_ID, &message_id_bytes(sent.message_id));
+                    entry.bytes(RESULT_MD5_OF_ATTRIBUTES, md5.as_bytes());
+                    entry.put(buf);
+                }
                 Ok(sent) => {
                     encode_key(1, WireType::LengthDelimited, buf);
                     encode_varint(sent_len(id, sent) as u64, buf);
                     put_bytes(RESULT_ID, id.as_bytes(), buf);
                     put_bytes(RESULT_MESSAGE_ID, &message_id_bytes(sent.message_id), buf);
-                    put_bytes(
-                        RESULT_MD5_OF_ATTRIBUTES,
-                        sent.md5_of_attributes
-                            .as_deref()
-                            .unwrap_or_default()
-                            .as_bytes(),
-                        buf,
-                    );
+                    put_bytes(RESULT_MD5_OF_ATTRIBUTES, md5.as_bytes(), buf);
                 }
                 Err(e) => message::encode(1, &failed_result(id, e), buf),
             }
@@ -361,6 +442,13 @@ impl prost::Message for BatchResponse {
         }
         for (id, r) in &self.done {
             match r {
+                // 3 + 82 bytes at most.
+                Ok(()) if id.len() <= MAX_ENTRY_ID => {
+                    let mut entry = Scratch::<88>::new();
+                    entry.delimited(1, bytes_len(RESULT_ID, id.len()));
+                    entry.bytes(RESULT_ID, id.as_bytes());
+                    entry.put(buf);
+                }
                 Ok(()) => {
                     encode_key(1, WireType::LengthDelimited, buf);
                     encode_varint(bytes_len(RESULT_ID, id.len()) as u64, buf);
@@ -501,9 +589,12 @@ mod tests {
             ),
             ("empty".into(), SendMessage::default()), // refused: an empty body
             ("b".into(), SendMessage::new("x".repeat(300))),
+            // The longest id an entry may have.
+            ("y".repeat(MAX_ENTRY_ID).into(), SendMessage::new("long id")),
         ];
         let sent = q.send_batch(entries, 10).unwrap();
         assert!(sent[2].1.is_err());
+        assert!(sent[4].1.is_ok());
         let slow = SendMessageBatchResponse {
             results: sent
                 .iter()
@@ -541,9 +632,14 @@ mod tests {
         let b = Broker::new(Default::default());
         let q = b.create_queue("q", &[], &[]).unwrap();
         q.send(SendMessage::new("m")).unwrap();
-        let handle = receive(&q, 30)[0].handle().to_string();
+        q.send(SendMessage::new("n")).unwrap();
+        let handles: Vec<String> = receive(&q, 30)
+            .iter()
+            .map(|r| r.handle().to_string())
+            .collect();
         let entries: Vec<(ByteString, ByteString)> = vec![
-            ("ok".into(), handle.into()),
+            ("ok".into(), handles[0].clone().into()),
+            ("z".repeat(MAX_ENTRY_ID).into(), handles[1].clone().into()),
             ("bad-handle".into(), "not a handle".into()),
             ("x".repeat(80).into(), "AAAA".into()),
         ];
@@ -569,8 +665,9 @@ mod tests {
         assert_eq!(back.results, slow.results);
         assert_eq!(back.failed, 2);
         assert!(back.results[0].error.is_none());
+        assert!(back.results[1].error.is_none());
         assert_eq!(
-            back.results[1].error.as_ref().unwrap().code,
+            back.results[2].error.as_ref().unwrap().code,
             "ReceiptHandleIsInvalid"
         );
     }

@@ -31,6 +31,14 @@ use tokio::sync::Semaphore;
 use tokio_stream::StreamExt as _;
 use tonic::transport::server::TcpIncoming;
 
+/// The largest HTTP/2 frame a client may send: a batch of 100 messages of a few hundred bytes is one
+/// DATA frame, not two of HTTP/2's default 16 KiB.
+const FRAME_SIZE: u32 = 64 << 10;
+/// How much a client may send before the server acknowledges it (`WINDOW_UPDATE`), on each call and
+/// on the connection: HTTP/2's default of 64 KiB is two batches of 100.
+const STREAM_WINDOW: u32 = 1 << 20;
+const CONNECTION_WINDOW: u32 = 4 << 20;
+
 /// Serves gRPC on `listener` until shutdown: then stops accepting, lets requests in flight finish
 /// (long polls and streams return early) and returns.
 ///
@@ -73,6 +81,9 @@ pub async fn serve(
         .http2_keepalive_interval(Some(Duration::from_secs(limits.keepalive_seconds)))
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .max_connection_age(Duration::from_secs(limits.max_connection_age_seconds))
+        .max_frame_size(Some(FRAME_SIZE))
+        .initial_stream_window_size(Some(STREAM_WINDOW))
+        .initial_connection_window_size(Some(CONNECTION_WINDOW))
         .layer(limit::CallsLayer)
         .add_service(service)
         .serve_with_incoming_shutdown(incoming, shutdown.wait())

@@ -193,7 +193,7 @@ fn encode_received(r: &Received, sender_id: &str, buf: &mut impl BufMut) {
         message::encode(1, &message_bytes(r, sender_id), buf);
         return;
     }
-    // Up to the body's bytes: 3 + 38 + 50 + 6 bytes at most.
+    // Up to the body's bytes: 11 + 38 + 50 + 11 bytes at most (varints of up to ten bytes).
     let mut head = Scratch::<112>::new();
     head.delimited(1, received_len(r, sender_id));
     head.bytes(MESSAGE_ID, &message_id_bytes(r.message_id()));
@@ -204,7 +204,7 @@ fn encode_received(r: &Received, sender_id: &str, buf: &mut impl BufMut) {
     }
     head.put(buf);
     buf.put_slice(body);
-    // The counts and times, and the sender id's key and length: 6 + 11 + 11 + 6 at most.
+    // The counts and times, and the sender id's key and length: 6 + 11 + 11 + 11 at most.
     let mut tail = Scratch::<40>::new();
     tail.uint(RECEIVE_COUNT, u64::from(r.receive_count()));
     tail.uint(SENT_TIMESTAMP, r.sent_timestamp());

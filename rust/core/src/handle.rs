@@ -5,6 +5,8 @@
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::message::MessageId;
+use aes::Aes128;
+use aes::cipher::{BlockEncrypt, KeyInit};
 use siphasher::sip::SipHasher13;
 use siphasher::sip128::{Hasher128, SipHasher13 as SipHasher13x128};
 use std::fmt;
@@ -142,22 +144,27 @@ impl FromStr for ReceiptHandle {
     }
 }
 
-/// Per-broker secrets: one key signs receipt handles, another derives message ids.
+/// Per-broker secrets: one key signs receipt handles, another derives the ids of logged messages,
+/// a third those of messages in memory.
 #[derive(Debug)]
 pub(crate) struct Secrets {
     mac: (u64, u64),
     ids: (u64, u64),
+    /// Ids of messages not in a log: one AES block of where and when the message was sent.
+    memory_ids: Aes128,
 }
 
 impl Secrets {
     pub fn random() -> Self {
-        let mut seed = [0u8; 32];
+        let mut seed = [0u8; 48];
         // An OS without a random source is not one sqsfast can run on.
         getrandom::fill(&mut seed).expect("the OS random source is unavailable");
         let k = |i: usize| u64::from_le_bytes(seed[i * 8..i * 8 + 8].try_into().unwrap());
+        let aes_key: [u8; 16] = seed[32..].try_into().unwrap();
         Self {
             mac: (k(0), k(1)),
             ids: (k(2), k(3)),
+            memory_ids: Aes128::new(&aes_key.into()),
         }
     }
 
@@ -220,16 +227,21 @@ impl Secrets {
         h.queue_id == queue_id && self.tag(h) == h.tag
     }
 
-    /// The id of the message sent at `sent_at` into `slot` at `generation`: unique per broker (the
-    /// send time tells apart messages of a slot whose 32-bit generation wrapped), unguessable across
-    /// runs.
+    /// The id of the message sent at `sent_at` into `slot` at `generation`, unguessable across
+    /// runs: one AES block, encrypted with the broker's key. No two messages of a broker have the
+    /// same block (queue ids are under 2^32, a slot holds one message per generation, and the send
+    /// time tells apart messages of a slot whose 32-bit generation wrapped, unless the wrap took a
+    /// multiple of 2^32 ms), so their encryptions differ; with the UUID's 6 fixed bits set, two ids
+    /// are the same with a chance of 2^-122.
     pub fn message_id(&self, queue_id: u64, slot: u32, generation: u32, sent_at: u64) -> MessageId {
-        let mut h = SipHasher13x128::new_with_keys(self.ids.0, self.ids.1);
-        h.write_u64(queue_id);
-        h.write_u32(slot);
-        h.write_u32(generation);
-        h.write_u64(sent_at);
-        MessageId::from_bits(h.finish128().as_u128())
+        let mut block = [0u8; 16];
+        block[..4].copy_from_slice(&(queue_id as u32).to_le_bytes());
+        block[4..8].copy_from_slice(&slot.to_le_bytes());
+        block[8..12].copy_from_slice(&generation.to_le_bytes());
+        block[12..].copy_from_slice(&(sent_at as u32).to_le_bytes());
+        let mut block = block.into();
+        self.memory_ids.encrypt_block(&mut block);
+        MessageId::from_bits(u128::from_le_bytes(block.into()))
     }
 }
 
@@ -293,6 +305,28 @@ mod tests {
                 .filter(|&n| n == LEN)
                 .map(|_| <[u8; LEN]>::try_from(&buf[..LEN]).unwrap());
             proptest::prop_assert_eq!(decode(&text), theirs);
+        }
+    }
+
+    #[test]
+    fn memory_message_ids_are_distinct_v4_uuids_and_differ_between_brokers() {
+        let (a, b) = (Secrets::random(), Secrets::random());
+        let mut seen = std::collections::HashSet::new();
+        for queue in [1, 2, u64::from(u32::MAX) - 1] {
+            for slot in [0, 1, 1 << 20] {
+                for generation in [0, 1, u32::MAX] {
+                    for sent_at in [0, 1_700_000_000_000, 1_700_000_000_001] {
+                        let id = a.message_id(queue, slot, generation, sent_at);
+                        assert_eq!(id, a.message_id(queue, slot, generation, sent_at));
+                        assert_ne!(id, b.message_id(queue, slot, generation, sent_at));
+                        let text = id.to_string();
+                        assert_eq!(text.len(), 36);
+                        assert_eq!(&text[14..15], "4", "{text}");
+                        assert!(matches!(&text[19..20], "8" | "9" | "a" | "b"), "{text}");
+                        assert!(seen.insert(id));
+                    }
+                }
+            }
         }
     }
 

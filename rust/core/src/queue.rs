@@ -16,7 +16,7 @@ use crate::attributes::{self, QueueConfig};
 use crate::broker::BrokerInner;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorCode, Result};
-use crate::handle::{ReceiptHandle, Secrets};
+use crate::handle::{ID_BATCH, ReceiptHandle, Secrets};
 use crate::message::{
     self, Extras, MessageAttributes, MessageData, MessageId, Received, SendMessage, Sent,
 };
@@ -843,12 +843,45 @@ impl Queue {
     /// The id of a message: kept from its first queue, derived from its log key in a durable queue,
     /// else from its slot.
     fn id_of(&self, data: &MessageData, shard_no: usize, index: u32, generation: u32) -> MessageId {
+        self.kept_id(data)
+            .unwrap_or_else(|| self.message_id(shard_no, index, generation, data.sent_at()))
+    }
+
+    /// The id of a message kept from its first queue or derived from its log key; `None` for a
+    /// message in memory, whose id comes from its slot.
+    fn kept_id(&self, data: &MessageData) -> Option<MessageId> {
         if let Some(id) = data.extras().and_then(|e| e.original_id) {
-            return id;
+            return Some(id);
         }
         match data.header().key() {
-            0 => self.message_id(shard_no, index, generation, data.sent_at()),
-            key => self.secrets.message_id_for_key(self.id, key),
+            0 => None,
+            key => Some(self.secrets.message_id_for_key(self.id, key)),
+        }
+    }
+
+    /// Whether the message's id comes from its slot (`kept_id` is `None`).
+    fn slot_id(data: &MessageData) -> bool {
+        data.header().key() == 0 && data.extras().is_none_or(|e| e.original_id.is_none())
+    }
+
+    /// Gives the received messages in memory their ids, [`ID_BATCH`] at a time.
+    fn memory_ids(&self, out: &mut [Received]) {
+        let mut at = [0; ID_BATCH];
+        let mut of = [(0, 0, 0); ID_BATCH];
+        let mut ids = [MessageId::from_bits(0); ID_BATCH];
+        let mut n = 0;
+        for i in 0..=out.len() {
+            if let Some(r) = out.get(i).filter(|r| Self::slot_id(&r.data)) {
+                (at[n], of[n]) = (i, (r.handle.slot, r.handle.generation, r.data.sent_at()));
+                n += 1;
+            }
+            if n == ID_BATCH || (i == out.len() && n > 0) {
+                self.secrets.message_ids(self.id, &of[..n], &mut ids[..n]);
+                for (&i, &id) in at.iter().zip(&ids[..n]) {
+                    out[i].message_id = id;
+                }
+                n = 0;
+            }
         }
     }
 
@@ -1002,6 +1035,7 @@ impl Queue {
         for (shard_no, index, generation) in still_ready {
             self.shards[shard_no].ready.push((index, generation));
         }
+        self.memory_ids(&mut out);
         if let Some(log) = &self.storage
             && !out.is_empty()
         {
@@ -1046,7 +1080,10 @@ impl Queue {
         now: u64,
     ) -> Received {
         let global = self.global_slot(shard_no, index);
-        let message_id = self.id_of(&data, shard_no, index, w.generation());
+        // A message in memory gets its id after the receive's loop ([`Queue::memory_ids`]).
+        let message_id = self
+            .kept_id(&data)
+            .unwrap_or(MessageId::from_bits(0));
         Received {
             loaded: None,
             handle: self

@@ -62,10 +62,11 @@ pub type MessageAttributes = Vec<(String, AttributeValue)>;
 
 /// A message to send.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SendMessage {
-    /// The body: UTF-8 text of SQS's allowed characters. `Bytes`, so that a front end can hand
-    /// over a slice of the request it arrived in.
-    pub body: Bytes,
+pub struct SendMessage<B = Bytes> {
+    /// The body: UTF-8 text of SQS's allowed characters. `Bytes`, or any bytes (`B`) that live as
+    /// long as the send: a batch send copies each body into the queue, so a front end can lend
+    /// slices of the request they arrived in.
+    pub body: B,
     /// Per-message delay, 0–900 s; `None` takes the queue's `DelaySeconds`.
     pub delay_seconds: Option<u32>,
     /// Up to 10 message attributes, in any order.
@@ -76,7 +77,7 @@ pub struct SendMessage {
     pub want_md5: bool,
 }
 
-impl SendMessage {
+impl SendMessage<Bytes> {
     pub fn new(body: impl Into<Vec<u8>>) -> Self {
         Self {
             body: body.into().into(),

@@ -606,9 +606,9 @@ impl Queue {
     /// # Errors
     /// `EmptyBatchRequest`, `TooManyEntriesInBatchRequest`, `BatchEntryIdsNotDistinct`,
     /// `InvalidBatchEntryId`, `BatchRequestTooLong` (over 1 MiB in all).
-    pub fn send_batch<I: AsRef<str>>(
+    pub fn send_batch<I: AsRef<str>, B: AsRef<[u8]>>(
         &self,
-        entries: Vec<(I, SendMessage)>,
+        entries: Vec<(I, SendMessage<B>)>,
         max_entries: usize,
     ) -> Result<BatchResult<Sent, I>> {
         completed(self.send_batch_with(entries, max_entries, SyncWait::Block))
@@ -619,18 +619,18 @@ impl Queue {
     ///
     /// # Errors
     /// As [`Queue::send_batch`].
-    pub async fn send_batch_async<I: AsRef<str>>(
+    pub async fn send_batch_async<I: AsRef<str>, B: AsRef<[u8]>>(
         &self,
-        entries: Vec<(I, SendMessage)>,
+        entries: Vec<(I, SendMessage<B>)>,
         max_entries: usize,
     ) -> Result<BatchResult<Sent, I>> {
         self.send_batch_with(entries, max_entries, SyncWait::Async)
             .await
     }
 
-    async fn send_batch_with<I: AsRef<str>>(
+    async fn send_batch_with<I: AsRef<str>, B: AsRef<[u8]>>(
         &self,
-        entries: Vec<(I, SendMessage)>,
+        entries: Vec<(I, SendMessage<B>)>,
         max_entries: usize,
         wait: SyncWait,
     ) -> Result<BatchResult<Sent, I>> {
@@ -639,7 +639,7 @@ impl Queue {
         let total: usize = entries
             .iter()
             .map(|(_, m)| {
-                m.body.len()
+                m.body.as_ref().len()
                     + m.attributes
                         .iter()
                         .map(|(n, v)| n.len() + v.data_type.len() + attr_len(v))
@@ -679,7 +679,7 @@ impl Queue {
                 Err(e) => out.push((id, Err(e))),
             }
         }
-        let (at, prepared): (Vec<usize>, Vec<Prepared>) = good.into_iter().unzip();
+        let (at, prepared): (Vec<usize>, Vec<Prepared<B>>) = good.into_iter().unzip();
         match self.enqueue_durable(log, prepared, now, wait).await {
             Ok(sent) => {
                 for (i, s) in at.into_iter().zip(sent) {
@@ -698,10 +698,10 @@ impl Queue {
 
     /// Sends to a durable queue: the messages are logged (and, as the fsync mode says, written or
     /// synced) before any consumer can see them.
-    async fn enqueue_durable(
+    async fn enqueue_durable<B: AsRef<[u8]>>(
         &self,
         log: &Log,
-        prepared: Vec<Prepared>,
+        prepared: Vec<Prepared<B>>,
         now: u64,
         wait: SyncWait,
     ) -> Result<Vec<Sent>> {
@@ -746,7 +746,7 @@ impl Queue {
         Ok(sent)
     }
 
-    fn enqueue(&self, p: Prepared, now: u64) -> Sent {
+    fn enqueue<B: AsRef<[u8]>>(&self, p: Prepared<B>, now: u64) -> Sent {
         let (data, delay_ms, md5) = make(p, now);
         self.place(data, delay_ms, md5, now)
     }
@@ -1081,9 +1081,7 @@ impl Queue {
     ) -> Received {
         let global = self.global_slot(shard_no, index);
         // A message in memory gets its id after the receive's loop ([`Queue::memory_ids`]).
-        let message_id = self
-            .kept_id(&data)
-            .unwrap_or(MessageId::from_bits(0));
+        let message_id = self.kept_id(&data).unwrap_or(MessageId::from_bits(0));
         Received {
             loaded: None,
             handle: self
@@ -1686,8 +1684,8 @@ pub(crate) fn validate_tags(tags: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
-struct Prepared {
-    body: bytes::Bytes,
+struct Prepared<B> {
+    body: B,
     delay_ms: u64,
     attributes: MessageAttributes,
     want_md5: bool,
@@ -1735,7 +1733,7 @@ fn completed<T>(send: impl Future<Output = T>) -> T {
 }
 
 /// A prepared message's data, its delay and the MD5 of its attributes.
-fn make(p: Prepared, now: u64) -> (MessageData, u64, Md5s) {
+fn make<B: AsRef<[u8]>>(p: Prepared<B>, now: u64) -> (MessageData, u64, Md5s) {
     let attributes = message::md5_of_attributes(&p.attributes);
     let extras = (!p.attributes.is_empty()).then(|| {
         Box::new(Extras {
@@ -1744,21 +1742,21 @@ fn make(p: Prepared, now: u64) -> (MessageData, u64, Md5s) {
         })
     });
     let (data, body) = if p.want_md5 {
-        let digest = message::body_digest(&p.body);
+        let digest = message::body_digest(p.body.as_ref());
         (
-            MessageData::with_md5(&p.body, digest, now, extras),
+            MessageData::with_md5(p.body.as_ref(), digest, now, extras),
             Some(message::hex(&digest)),
         )
     } else {
-        (MessageData::new(&p.body, now, 0, extras), None)
+        (MessageData::new(p.body.as_ref(), now, 0, extras), None)
     };
     (data, p.delay_ms, Md5s { attributes, body })
 }
 
-fn prepare(m: SendMessage, config: &QueueConfig) -> Result<Prepared> {
-    message::validate_body(&m.body)?;
+fn prepare<B: AsRef<[u8]>>(m: SendMessage<B>, config: &QueueConfig) -> Result<Prepared<B>> {
+    message::validate_body(m.body.as_ref())?;
     let (attributes, attr_bytes) = message::validate_attributes(m.attributes)?;
-    let size = m.body.len() + attr_bytes;
+    let size = m.body.as_ref().len() + attr_bytes;
     if size > config.maximum_message_size as usize {
         return Err(Error::new(
             ErrorCode::InvalidParameterValue,

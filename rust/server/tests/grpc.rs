@@ -127,11 +127,7 @@ async fn errors_carry_the_sqs_code() {
     );
     create(&mut c, "q").await;
     let err = c
-        .send_message_batch(pb::SendMessageBatchRequest {
-            queue_name: "q".into(),
-            entries: Vec::new(),
-            max_entries: 0,
-        })
+        .send_message_batch(pb::SendMessageBatchRequest::new("q", Vec::new(), 0))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
@@ -141,9 +137,9 @@ async fn errors_carry_the_sqs_code() {
     );
     // A bad entry fails alone, with its own code.
     let results = c
-        .send_message_batch(pb::SendMessageBatchRequest {
-            queue_name: "q".into(),
-            entries: vec![
+        .send_message_batch(pb::SendMessageBatchRequest::new(
+            "q",
+            vec![
                 pb::SendMessageBatchEntry {
                     id: "a".into(),
                     message_body: Bytes::from_static(b"ok"),
@@ -155,8 +151,8 @@ async fn errors_carry_the_sqs_code() {
                     ..Default::default()
                 },
             ],
-            max_entries: 10,
-        })
+            10,
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -229,13 +225,9 @@ async fn stream_pushes_as_far_as_credit_goes() {
             ..Default::default()
         })
         .collect();
-    c.send_message_batch(pb::SendMessageBatchRequest {
-        queue_name: "st".into(),
-        entries: bodies,
-        max_entries: 0,
-    })
-    .await
-    .unwrap();
+    c.send_message_batch(pb::SendMessageBatchRequest::new("st", bodies, 0))
+        .await
+        .unwrap();
     let mut got = 0;
     while got < 3 {
         got += stream.message().await.unwrap().unwrap().messages.len();

@@ -19,8 +19,7 @@
 
 use super::pb;
 use super::service::{batch_error, message_bytes, message_id_bytes};
-use bytes::{Buf, BufMut};
-use bytestring::ByteString;
+use bytes::{Buf, BufMut, Bytes};
 use prost::DecodeError;
 use prost::encoding::{
     DecodeContext, WireType, encode_key, encode_varint, encoded_len_varint, key_len, message,
@@ -267,6 +266,59 @@ impl prost::Message for ReceiveMessageResponse {
     }
 }
 
+/// The entry ids a reply answers with: slices of the request's buffer (one reference to it for
+/// the whole batch), or copies of those that are not in it.
+#[derive(Clone, Debug, Default)]
+struct EntryIds {
+    wire: Bytes,
+    own: String,
+}
+
+/// An id in [`EntryIds`]: in the request's buffer or in the copies, where and how long.
+#[derive(Clone, Copy, Debug)]
+struct IdAt {
+    own: bool,
+    at: u32,
+    len: u32,
+}
+
+impl EntryIds {
+    fn new(wire: Option<&Bytes>) -> Self {
+        Self {
+            wire: wire.cloned().unwrap_or_default(),
+            own: String::new(),
+        }
+    }
+
+    fn keep(&mut self, id: &str) -> IdAt {
+        let start = self.wire.as_ptr() as usize;
+        let at = (id.as_ptr() as usize).wrapping_sub(start);
+        if at <= self.wire.len() && id.len() <= self.wire.len() - at {
+            return IdAt {
+                own: false,
+                at: at as u32,
+                len: id.len() as u32,
+            };
+        }
+        let at = self.own.len() as u32;
+        self.own.push_str(id);
+        IdAt {
+            own: true,
+            at,
+            len: id.len() as u32,
+        }
+    }
+
+    fn get(&self, id: IdAt) -> &str {
+        let bytes = match id.own {
+            true => self.own.as_bytes(),
+            false => &self.wire,
+        };
+        std::str::from_utf8(&bytes[id.at as usize..(id.at + id.len) as usize])
+            .expect("the bytes of a str")
+    }
+}
+
 /// `repeated SendMessageBatchResult results = 1; uint32 failed = 2;`
 #[derive(Clone, Debug, Default)]
 pub struct SendMessageBatchResponse {
@@ -274,16 +326,26 @@ pub struct SendMessageBatchResponse {
     pub results: Vec<pb::SendMessageBatchResult>,
     pub failed: u32,
     /// Results encoded from the engine's, after `results`: an entry's id and what became of it.
-    sent: Vec<(ByteString, sqsfast_core::Result<Sent>)>,
+    ids: EntryIds,
+    sent: Vec<(IdAt, sqsfast_core::Result<Sent>)>,
 }
 
 impl SendMessageBatchResponse {
-    /// The reply of a batch send: the engine's result for each entry, in request order.
-    pub fn from_sent(sent: Vec<(ByteString, sqsfast_core::Result<Sent>)>) -> Self {
+    /// The reply of a batch send: the engine's result for each entry, in request order. Ids in
+    /// `wire` (the request's buffer) are not copied.
+    pub fn from_sent<I: AsRef<str>>(
+        wire: Option<&Bytes>,
+        sent: Vec<(I, sqsfast_core::Result<Sent>)>,
+    ) -> Self {
+        let mut ids = EntryIds::new(wire);
         Self {
             results: Vec::new(),
             failed: sent.iter().filter(|(_, r)| r.is_err()).count() as u32,
-            sent,
+            sent: sent
+                .into_iter()
+                .map(|(id, r)| (ids.keep(id.as_ref()), r))
+                .collect(),
+            ids,
         }
     }
 }
@@ -327,6 +389,7 @@ impl prost::Message for SendMessageBatchResponse {
             message::encode(1, r, buf);
         }
         for (id, r) in &self.sent {
+            let id = self.ids.get(*id);
             let md5 = match r {
                 Ok(sent) => sent.md5_of_attributes.as_deref().unwrap_or_default(),
                 Err(_) => "",
@@ -383,7 +446,7 @@ impl prost::Message for SendMessageBatchResponse {
             + self
                 .sent
                 .iter()
-                .map(|(id, r)| sent_entry_len(id, r))
+                .map(|(id, r)| sent_entry_len(self.ids.get(*id), r))
                 .sum::<usize>()
             + varint_len(2, u64::from(self.failed))
     }
@@ -391,6 +454,7 @@ impl prost::Message for SendMessageBatchResponse {
     fn clear(&mut self) {
         self.results.clear();
         self.failed = 0;
+        self.ids = EntryIds::default();
         self.sent.clear();
     }
 }
@@ -404,17 +468,26 @@ pub struct BatchResponse {
     pub results: Vec<pb::BatchResult>,
     pub failed: u32,
     /// Results encoded from the engine's, after `results`.
-    done: Vec<(ByteString, sqsfast_core::Result<()>)>,
+    ids: EntryIds,
+    done: Vec<(IdAt, sqsfast_core::Result<()>)>,
 }
 
 impl BatchResponse {
     /// The reply of a batch without result values: the engine's result for each entry, in
-    /// request order.
-    pub fn from_done(done: Vec<(ByteString, sqsfast_core::Result<()>)>) -> Self {
+    /// request order. Ids in `wire` (the request's buffer) are not copied.
+    pub fn from_done<I: AsRef<str>>(
+        wire: Option<&Bytes>,
+        done: Vec<(I, sqsfast_core::Result<()>)>,
+    ) -> Self {
+        let mut ids = EntryIds::new(wire);
         Self {
             results: Vec::new(),
             failed: done.iter().filter(|(_, r)| r.is_err()).count() as u32,
-            done,
+            done: done
+                .into_iter()
+                .map(|(id, r)| (ids.keep(id.as_ref()), r))
+                .collect(),
+            ids,
         }
     }
 }
@@ -441,6 +514,7 @@ impl prost::Message for BatchResponse {
             message::encode(1, r, buf);
         }
         for (id, r) in &self.done {
+            let id = self.ids.get(*id);
             match r {
                 // 3 + 82 bytes at most.
                 Ok(()) if id.len() <= MAX_ENTRY_ID => {
@@ -489,7 +563,7 @@ impl prost::Message for BatchResponse {
             + self
                 .done
                 .iter()
-                .map(|(id, r)| done_entry_len(id, r))
+                .map(|(id, r)| done_entry_len(self.ids.get(*id), r))
                 .sum::<usize>()
             + varint_len(2, u64::from(self.failed))
     }
@@ -497,6 +571,7 @@ impl prost::Message for BatchResponse {
     fn clear(&mut self) {
         self.results.clear();
         self.failed = 0;
+        self.ids = EntryIds::default();
         self.done.clear();
     }
 }
@@ -504,6 +579,7 @@ impl prost::Message for BatchResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytestring::ByteString;
     use prost::Message as _;
     use sqsfast_core::{AttributeValue, Broker, ReceiveOptions, SendMessage};
 
@@ -611,7 +687,7 @@ mod tests {
             failed: 1,
             ..Default::default()
         };
-        let fast = SendMessageBatchResponse::from_sent(sent);
+        let fast = SendMessageBatchResponse::from_sent(None, sent);
         assert_eq!(fast.failed, 1);
         assert_eq!(fast.encoded_len(), slow.encoded_len());
         let bytes = fast.encode_to_vec();
@@ -655,7 +731,7 @@ mod tests {
             failed: 2,
             ..Default::default()
         };
-        let fast = BatchResponse::from_done(done);
+        let fast = BatchResponse::from_done(None, done);
         assert_eq!(fast.failed, 2);
         assert_eq!(fast.encoded_len(), slow.encoded_len());
         let bytes = fast.encode_to_vec();

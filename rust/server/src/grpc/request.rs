@@ -23,7 +23,8 @@ use bytes::{Buf, BufMut, Bytes};
 use bytestring::ByteString;
 use prost::DecodeError;
 use prost::encoding::{
-    DecodeContext, WireType, decode_key, hash_map, int64, message, skip_field, string, uint32,
+    DecodeContext, WireType, decode_key, encode_key, encode_varint, encoded_len_varint, hash_map,
+    int64, key_len, message, skip_field, string, uint32,
 };
 use std::collections::HashMap;
 use std::ops::Range;
@@ -157,75 +158,297 @@ impl prost::Message for DeleteMessageBatchEntry {
 
 /// `string queue_name = 1; repeated E entries = 2; uint32 max_entries = 3;`: the batch send and
 /// batch delete requests.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct BatchRequest<E> {
+///
+/// A client fills `entries`. The server reads a request in place ([`BatchRequest::read`]): it keeps
+/// the request's buffer and where each entry's fields are in it, and lends them out
+/// ([`BatchRequest::views`]), so that an entry costs no reference to the buffer of its own
+/// (counting one is an atomic operation, and each message came with four: the id and the body
+/// of its send, the id and the handle of its delete).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchRequest<E: BatchEntry> {
     pub queue_name: String,
     pub entries: Vec<E>,
     pub max_entries: u32,
+    /// Read in place: the request, and each entry's place in it. An entry the fast path does not
+    /// read (one with attributes) is decoded by prost into `entries`, and placed by its index.
+    placed: Option<(Bytes, Vec<Place<E::Fields>>)>,
+}
+
+impl<E: BatchEntry> Default for BatchRequest<E> {
+    fn default() -> Self {
+        Self {
+            queue_name: String::new(),
+            entries: Vec::new(),
+            max_entries: 0,
+            placed: None,
+        }
+    }
 }
 
 pub type SendMessageBatchRequest = BatchRequest<SendMessageBatchEntry>;
 pub type DeleteMessageBatchRequest = BatchRequest<DeleteMessageBatchEntry>;
 
+/// A field's bytes within a request's buffer.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Span {
+    at: u32,
+    len: u32,
+}
+
+impl Span {
+    fn of(r: Range<usize>) -> Self {
+        Self {
+            at: r.start as u32,
+            len: (r.end - r.start) as u32,
+        }
+    }
+
+    fn get(self, wire: &[u8]) -> &[u8] {
+        &wire[self.at as usize..(self.at + self.len) as usize]
+    }
+
+    /// A `string` field's text.
+    ///
+    /// # Safety
+    /// `self` must come from [`Fields::text`] over `wire`, which checked that it is UTF-8.
+    unsafe fn text(self, wire: &[u8]) -> &str {
+        // SAFETY: as the caller promises.
+        unsafe { std::str::from_utf8_unchecked(self.get(wire)) }
+    }
+}
+
+/// Where an entry of a request read in place is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Place<F> {
+    /// In the request's buffer: the whole entry (as a message's bytes) and its fields.
+    At { entry: Span, fields: F },
+    /// Decoded by prost, at this index of `entries`.
+    Decoded(u32),
+}
+
 /// An entry of a [`BatchRequest`].
 pub trait BatchEntry: prost::Message + Default + Sized {
     /// The request's name in prost's errors.
     const REQUEST: &'static str;
-    /// The entry encoded at `at` in `wire`, its text and bytes fields slices of `wire`; `None`
-    /// for anything but the fields the fast path reads.
-    fn read(wire: &Bytes, at: Range<usize>) -> Option<Self>;
+    /// Where the fields the fast path reads are.
+    type Fields: Copy + std::fmt::Debug + PartialEq + Send + Sync;
+    /// An entry's fields, borrowed from its request.
+    type View<'a>;
+    /// The fields of the entry encoded at `at` in `wire`; `None` for anything but the fields the
+    /// fast path reads (prost then reads the entry).
+    fn place(wire: &Bytes, at: Range<usize>) -> Option<Self::Fields>;
+    /// The fields of an entry placed in `wire`.
+    fn view_in<'a>(wire: &'a [u8], fields: &Self::Fields) -> Self::View<'a>;
+    /// The fields of an entry a client built or prost decoded.
+    fn view(&self) -> Self::View<'_>;
+}
+
+/// `SendMessageBatchEntry`, borrowed from its request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SendEntry<'a> {
+    pub id: &'a str,
+    pub message_body: &'a [u8],
+    pub delay_seconds: Option<i64>,
+    pub message_attributes: Option<&'a HashMap<String, pb::MessageAttributeValue>>,
+}
+
+/// `DeleteMessageBatchEntry`, borrowed from its request.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DeleteEntry<'a> {
+    pub id: &'a str,
+    pub receipt_handle: &'a str,
+}
+
+/// The places of a send entry's id and body, and its delay.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SendFields {
+    id: Span,
+    body: Span,
+    delay_seconds: Option<i64>,
+}
+
+/// The places of a delete entry's id and receipt handle.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DeleteFields {
+    id: Span,
+    receipt_handle: Span,
 }
 
 impl BatchEntry for SendMessageBatchEntry {
     const REQUEST: &'static str = "SendMessageBatchRequest";
+    type Fields = SendFields;
+    type View<'a> = SendEntry<'a>;
 
-    fn read(wire: &Bytes, at: Range<usize>) -> Option<Self> {
-        let mut e = Self::default();
-        let mut fields = Fields::new(wire, at.clone());
+    fn place(wire: &Bytes, at: Range<usize>) -> Option<SendFields> {
+        let mut f = SendFields {
+            id: Span::default(),
+            body: Span::default(),
+            delay_seconds: None,
+        };
+        let mut fields = Fields::new(wire, at);
         while let Some(key) = fields.key()? {
             match key {
-                0x0a => e.id = fields.text()?,
-                0x12 => e.message_body = wire.slice(fields.delimited()?),
-                0x18 => e.delay_seconds = Some(fields.varint()? as i64),
+                0x0a => f.id = fields.text()?,
+                0x12 => f.body = Span::of(fields.delimited()?),
+                0x18 => f.delay_seconds = Some(fields.varint()? as i64),
                 // Attributes (a map of messages) and anything else: prost reads the entry.
-                _ => return <Self as prost::Message>::decode(wire.slice(at)).ok(),
+                _ => return None,
             }
         }
-        Some(e)
+        Some(f)
+    }
+
+    fn view_in<'a>(wire: &'a [u8], f: &SendFields) -> SendEntry<'a> {
+        SendEntry {
+            // SAFETY: `place` made the span with `Fields::text`.
+            id: unsafe { f.id.text(wire) },
+            message_body: f.body.get(wire),
+            delay_seconds: f.delay_seconds,
+            message_attributes: None,
+        }
+    }
+
+    fn view(&self) -> SendEntry<'_> {
+        SendEntry {
+            id: &self.id,
+            message_body: &self.message_body,
+            delay_seconds: self.delay_seconds,
+            message_attributes: Some(&self.message_attributes).filter(|m| !m.is_empty()),
+        }
     }
 }
 
 impl BatchEntry for DeleteMessageBatchEntry {
     const REQUEST: &'static str = "DeleteMessageBatchRequest";
+    type Fields = DeleteFields;
+    type View<'a> = DeleteEntry<'a>;
 
-    fn read(wire: &Bytes, at: Range<usize>) -> Option<Self> {
-        let mut e = Self::default();
+    fn place(wire: &Bytes, at: Range<usize>) -> Option<DeleteFields> {
+        let mut f = DeleteFields {
+            id: Span::default(),
+            receipt_handle: Span::default(),
+        };
         let mut fields = Fields::new(wire, at);
         while let Some(key) = fields.key()? {
             match key {
-                0x0a => e.id = fields.text()?,
-                0x12 => e.receipt_handle = fields.text()?,
+                0x0a => f.id = fields.text()?,
+                0x12 => f.receipt_handle = fields.text()?,
                 _ => return None,
             }
         }
-        Some(e)
+        Some(f)
+    }
+
+    fn view_in<'a>(wire: &'a [u8], f: &DeleteFields) -> DeleteEntry<'a> {
+        // SAFETY: `place` made both spans with `Fields::text`.
+        unsafe {
+            DeleteEntry {
+                id: f.id.text(wire),
+                receipt_handle: f.receipt_handle.text(wire),
+            }
+        }
+    }
+
+    fn view(&self) -> DeleteEntry<'_> {
+        DeleteEntry {
+            id: &self.id,
+            receipt_handle: &self.receipt_handle,
+        }
     }
 }
 
 impl<E: BatchEntry> BatchRequest<E> {
+    /// A request for a client to send.
+    pub fn new(queue_name: impl Into<String>, entries: Vec<E>, max_entries: u32) -> Self {
+        Self {
+            queue_name: queue_name.into(),
+            entries,
+            max_entries,
+            placed: None,
+        }
+    }
+
     fn read(wire: &Bytes) -> Option<Self> {
         let mut out = Self::default();
+        let mut places = Vec::new();
         let mut fields = Fields::new(wire, 0..wire.len());
         while let Some(key) = fields.key()? {
             match key {
-                0x0a => out.queue_name = fields.text()?.into(),
-                0x12 => out.entries.push(E::read(wire, fields.delimited()?)?),
+                0x0a => {
+                    let at = fields.text()?;
+                    // SAFETY: made by `Fields::text` just above.
+                    out.queue_name = unsafe { at.text(wire) }.to_owned();
+                }
+                0x12 => {
+                    let at = fields.delimited()?;
+                    places.push(match E::place(wire, at.clone()) {
+                        Some(fields) => Place::At {
+                            entry: Span::of(at),
+                            fields,
+                        },
+                        None => {
+                            out.entries.push(E::decode(wire.slice(at)).ok()?);
+                            Place::Decoded(out.entries.len() as u32 - 1)
+                        }
+                    });
+                }
                 0x18 => out.max_entries = fields.varint()? as u32,
                 _ => return None,
             }
         }
+        out.placed = Some((wire.clone(), places));
         Some(out)
     }
+
+    /// The request's buffer when it was read in place (entry ids in a reply can borrow from it).
+    pub fn wire(&self) -> Option<&Bytes> {
+        self.placed.as_ref().map(|(wire, _)| wire)
+    }
+
+    /// The entries, in request order.
+    pub fn views(&self) -> impl ExactSizeIterator<Item = E::View<'_>> {
+        let (wire, places): (&[u8], &[Place<E::Fields>]) = match &self.placed {
+            Some((wire, places)) => (wire, places),
+            None => (&[], &[]),
+        };
+        let placed = places.iter().map(move |p| match p {
+            Place::At { fields, .. } => E::view_in(wire, fields),
+            Place::Decoded(i) => self.entries[*i as usize].view(),
+        });
+        let built = self.entries.iter().map(E::view);
+        // Either every entry is placed or none is.
+        let (placed, built) = match self.placed {
+            Some(_) => (Some(placed), None),
+            None => (None, Some(built)),
+        };
+        Either(placed, built)
+    }
+}
+
+/// One of two iterators.
+struct Either<A, B>(Option<A>, Option<B>);
+
+impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either(Some(a), _) => a.next(),
+            Either(_, Some(b)) => b.next(),
+            _ => None,
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Either(Some(a), _) => a.size_hint(),
+            Either(_, Some(b)) => b.size_hint(),
+            _ => (0, Some(0)),
+        }
+    }
+}
+
+impl<T, A: ExactSizeIterator<Item = T>, B: ExactSizeIterator<Item = T>> ExactSizeIterator
+    for Either<A, B>
+{
 }
 
 impl<E: BatchEntry> prost::Message for BatchRequest<E> {
@@ -233,7 +456,22 @@ impl<E: BatchEntry> prost::Message for BatchRequest<E> {
         if !self.queue_name.is_empty() {
             string::encode(1, &self.queue_name, buf);
         }
-        message::encode_repeated(2, &self.entries, buf);
+        match &self.placed {
+            Some((wire, places)) => {
+                for p in places {
+                    match p {
+                        // An entry's bytes, as a message: written even when empty.
+                        Place::At { entry, .. } => {
+                            encode_key(2, WireType::LengthDelimited, buf);
+                            encode_varint(u64::from(entry.len), buf);
+                            buf.put_slice(entry.get(wire));
+                        }
+                        Place::Decoded(i) => message::encode(2, &self.entries[*i as usize], buf),
+                    }
+                }
+            }
+            None => message::encode_repeated(2, &self.entries, buf),
+        }
         if self.max_entries != 0 {
             uint32::encode(3, &self.max_entries, buf);
         }
@@ -272,12 +510,22 @@ impl<E: BatchEntry> prost::Message for BatchRequest<E> {
             0
         } else {
             string::encoded_len(1, &self.queue_name)
-        }) + message::encoded_len_repeated(2, &self.entries)
-            + if self.max_entries == 0 {
-                0
-            } else {
-                uint32::encoded_len(3, &self.max_entries)
-            }
+        }) + match &self.placed {
+            Some((_, places)) => places
+                .iter()
+                .map(|p| match p {
+                    Place::At { entry, .. } => {
+                        key_len(2) + encoded_len_varint(u64::from(entry.len)) + entry.len as usize
+                    }
+                    Place::Decoded(i) => message::encoded_len(2, &self.entries[*i as usize]),
+                })
+                .sum(),
+            None => message::encoded_len_repeated(2, &self.entries),
+        } + if self.max_entries == 0 {
+            0
+        } else {
+            uint32::encoded_len(3, &self.max_entries)
+        }
     }
 
     fn clear(&mut self) {
@@ -287,7 +535,10 @@ impl<E: BatchEntry> prost::Message for BatchRequest<E> {
     fn merge(&mut self, mut buf: impl Buf) -> Result<(), DecodeError> {
         // The request's own buffer (no copy when `buf` is tonic's).
         let mut wire = buf.copy_to_bytes(buf.remaining());
-        let empty = self.queue_name.is_empty() && self.entries.is_empty() && self.max_entries == 0;
+        let empty = self.queue_name.is_empty()
+            && self.entries.is_empty()
+            && self.max_entries == 0
+            && self.placed.is_none();
         if empty && let Some(read) = Self::read(&wire) {
             *self = read;
             return Ok(());
@@ -356,11 +607,12 @@ impl<'a> Fields<'a> {
         Some(start..end)
     }
 
-    /// A `string` field as a slice of `wire`; `None` if it is not UTF-8.
+    /// A `string` field's place in `wire`; `None` if it is not UTF-8.
     #[inline]
-    fn text(&mut self) -> Option<ByteString> {
+    fn text(&mut self) -> Option<Span> {
         let at = self.delimited()?;
-        ByteString::try_from(self.wire.slice(at)).ok()
+        std::str::from_utf8(&self.wire[at.clone()]).ok()?;
+        Some(Span::of(at))
     }
 }
 
@@ -444,12 +696,12 @@ mod tests {
     fn same_send(ours: &SendMessageBatchRequest, g: &generated::SendMessageBatchRequest) -> bool {
         ours.queue_name == g.queue_name
             && ours.max_entries == g.max_entries
-            && ours.entries.len() == g.entries.len()
-            && ours.entries.iter().zip(&g.entries).all(|(o, g)| {
-                *o.id == g.id
+            && ours.views().len() == g.entries.len()
+            && ours.views().zip(&g.entries).all(|(o, g)| {
+                o.id == g.id
                     && o.message_body == g.message_body
                     && o.delay_seconds == g.delay_seconds
-                    && o.message_attributes == g.message_attributes
+                    && o.message_attributes.cloned().unwrap_or_default() == g.message_attributes
             })
     }
 
@@ -459,12 +711,11 @@ mod tests {
     ) -> bool {
         ours.queue_name == g.queue_name
             && ours.max_entries == g.max_entries
-            && ours.entries.len() == g.entries.len()
+            && ours.views().len() == g.entries.len()
             && ours
-                .entries
-                .iter()
+                .views()
                 .zip(&g.entries)
-                .all(|(o, g)| *o.id == g.id && *o.receipt_handle == g.receipt_handle)
+                .all(|(o, g)| o.id == g.id && o.receipt_handle == g.receipt_handle)
     }
 
     fn send_requests() -> Vec<generated::SendMessageBatchRequest> {
@@ -571,7 +822,10 @@ mod tests {
         let wire = Bytes::from(g.encode_to_vec());
         let within = wire.as_ptr_range();
         let ours = SendMessageBatchRequest::decode(wire.clone()).unwrap();
-        for e in &ours.entries {
+        assert_eq!(ours.views().len(), 3);
+        // Placed, not decoded: `entries` holds only what prost read (the one with attributes).
+        assert_eq!(ours.entries.len(), 1);
+        for e in ours.views() {
             assert!(within.contains(&e.id.as_ptr()));
             assert!(within.contains(&e.message_body.as_ptr()));
         }
@@ -579,8 +833,9 @@ mod tests {
         let wire = Bytes::from(g.encode_to_vec());
         let within = wire.as_ptr_range();
         let ours = DeleteMessageBatchRequest::decode(wire.clone()).unwrap();
-        assert_eq!(ours.entries.len(), 2);
-        for e in &ours.entries {
+        assert_eq!(ours.views().len(), 2);
+        assert!(ours.entries.is_empty());
+        for e in ours.views() {
             assert!(within.contains(&e.id.as_ptr()));
             assert!(within.contains(&e.receipt_handle.as_ptr()));
         }

@@ -4,7 +4,6 @@ use super::error::to_status;
 use super::pb::{self, queue_service_server::QueueService};
 use super::reply;
 use crate::{Context, Shutdown};
-use bytestring::ByteString;
 use sqsfast_core::message::HEX_PAIRS;
 use sqsfast_core::{
     AttributeData, AttributeValue, Error, ErrorCode, MessageId, Queue, ReceiveOptions, Received,
@@ -414,16 +413,20 @@ impl QueueService for Service {
     ) -> Reply<reply::SendMessageBatchResponse> {
         let req = req.into_inner();
         let q = self.queue(&req.queue_name)?;
+        // Ids and bodies are lent from the request: the queue copies each body in, and the reply
+        // answers with the ids as slices of the request's buffer.
         let entries = req
-            .entries
-            .into_iter()
+            .views()
             .map(|e| {
                 Ok((
                     e.id,
                     SendMessage {
                         body: e.message_body,
                         delay_seconds: optional_count("DelaySeconds", e.delay_seconds)?,
-                        attributes: attributes_from_pb(e.message_attributes),
+                        attributes: e
+                            .message_attributes
+                            .map(|a| attributes_from_pb(a.clone()))
+                            .unwrap_or_default(),
                         want_md5: false,
                     },
                 ))
@@ -434,6 +437,7 @@ impl QueueService for Service {
             .await
             .map_err(to_status)?;
         Ok(Response::new(reply::SendMessageBatchResponse::from_sent(
+            req.wire(),
             results,
         )))
     }
@@ -568,15 +572,14 @@ impl QueueService for Service {
     ) -> Reply<reply::BatchResponse> {
         let req = req.into_inner();
         let q = self.queue(&req.queue_name)?;
-        let entries = req
-            .entries
-            .into_iter()
-            .map(|e| (e.id, e.receipt_handle))
-            .collect();
+        let entries = req.views().map(|e| (e.id, e.receipt_handle)).collect();
         let results = q
             .delete_batch(entries, max_entries(req.max_entries))
             .map_err(to_status)?;
-        Ok(Response::new(reply::BatchResponse::from_done(results)))
+        Ok(Response::new(reply::BatchResponse::from_done(
+            req.wire(),
+            results,
+        )))
     }
 
     async fn change_message_visibility(
@@ -602,7 +605,7 @@ impl QueueService for Service {
             .into_iter()
             .map(|e| {
                 Ok((
-                    ByteString::from(e.id),
+                    e.id,
                     e.receipt_handle,
                     count("VisibilityTimeout", e.visibility_timeout)?,
                 ))
@@ -611,7 +614,9 @@ impl QueueService for Service {
         let results = q
             .change_visibility_batch(entries, max_entries(req.max_entries))
             .map_err(to_status)?;
-        Ok(Response::new(reply::BatchResponse::from_done(results)))
+        Ok(Response::new(reply::BatchResponse::from_done(
+            None, results,
+        )))
     }
 
     async fn get_server_info(

@@ -160,6 +160,8 @@ mod limit {
         calls: Arc<Calls>,
         idle_after: Option<Duration>,
         timer: Pin<Box<Sleep>>,
+        /// The deadline `timer` is set for, until it fires.
+        armed: Option<Instant>,
         _permit: OwnedSemaphorePermit,
     }
 
@@ -176,6 +178,7 @@ mod limit {
                 calls,
                 idle_after,
                 timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
+                armed: None,
                 _permit: permit,
             }
         }
@@ -189,21 +192,29 @@ mod limit {
                 let since = {
                     let mut idle = self.calls.idle.lock();
                     if self.calls.in_flight.load(Ordering::Acquire) > 0 {
-                        idle.1 = Some(cx.waker().clone());
+                        if !idle.1.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                            idle.1 = Some(cx.waker().clone());
+                        }
                         return Poll::Pending;
                     }
                     idle.0.unwrap_or_else(Instant::now)
                 };
                 let deadline = since + after;
+                // Deadlines only move later. A timer set for an earlier one is left as it is: it
+                // fires then and is set again, instead of being reset at every read.
+                if self.armed.is_none_or(|at| at > deadline) {
+                    self.timer.as_mut().reset(deadline);
+                    self.armed = Some(deadline);
+                }
+                if self.timer.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                self.armed = None;
                 if Instant::now() >= deadline {
                     return Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::TimedOut,
                         "closing a connection idle for longer than idle_connection_seconds",
                     )));
-                }
-                self.timer.as_mut().reset(deadline);
-                if self.timer.as_mut().poll(cx).is_pending() {
-                    return Poll::Pending;
                 }
             }
         }

@@ -400,6 +400,23 @@ impl<E: BatchEntry> BatchRequest<E> {
         Some(out)
     }
 
+    /// Decodes the placed entries into `entries`, so that more can be merged after them.
+    fn own_entries(&mut self) -> Result<(), DecodeError> {
+        let Some((wire, places)) = self.placed.take() else {
+            return Ok(());
+        };
+        let mut decoded = std::mem::take(&mut self.entries);
+        for p in places {
+            self.entries.push(match p {
+                Place::At { entry, .. } => {
+                    E::decode(wire.slice(entry.at as usize..(entry.at + entry.len) as usize))?
+                }
+                Place::Decoded(i) => std::mem::take(&mut decoded[i as usize]),
+            });
+        }
+        Ok(())
+    }
+
     /// The request's buffer when it was read in place (entry ids in a reply can borrow from it).
     pub fn wire(&self) -> Option<&Bytes> {
         self.placed.as_ref().map(|(wire, _)| wire)
@@ -484,6 +501,9 @@ impl<E: BatchEntry> prost::Message for BatchRequest<E> {
         buf: &mut impl Buf,
         ctx: DecodeContext,
     ) -> Result<(), DecodeError> {
+        if tag == 2 {
+            self.own_entries()?;
+        }
         let (field, name) = match tag {
             1 => (
                 string::merge(wire_type, &mut self.queue_name, buf, ctx),
@@ -839,6 +859,21 @@ mod tests {
             assert!(within.contains(&e.id.as_ptr()));
             assert!(within.contains(&e.receipt_handle.as_ptr()));
         }
+    }
+
+    #[test]
+    fn a_request_merged_after_one_read_in_place_keeps_every_entry() {
+        let (a, b) = (
+            send_requests().swap_remove(7),
+            send_requests().swap_remove(11),
+        );
+        assert!(!a.entries.is_empty() && !b.entries.is_empty());
+        let mut ours = SendMessageBatchRequest::decode(Bytes::from(a.encode_to_vec())).unwrap();
+        assert!(ours.placed.is_some());
+        ours.merge(Bytes::from(b.encode_to_vec())).unwrap();
+        let mut g = a.clone();
+        g.merge(b.encode_to_vec().as_slice()).unwrap();
+        assert!(same_send(&ours, &g), "{ours:?} against {g:?}");
     }
 
     #[test]

@@ -86,6 +86,15 @@ def test_help(args):
     assert len(result.stdout.splitlines()) > 3
 
 
+def test_version_is_the_package_version():
+    from sqsfast import __version__
+
+    result = sqsfast("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"sqsfast {__version__}"
+    assert __version__[0].isdigit()
+
+
 def runtime_threads(pid: int) -> int:
     """Threads of the server's runtime (they are named `sqsfast`; the interpreter's own thread,
     started as `python -m sqsfast.cli`, is not)."""

@@ -21,7 +21,7 @@ import os
 import sys
 from typing import Any
 
-from sqsfast import _bench, _core
+from sqsfast import __version__, _bench, _core
 from sqsfast.errors import SqsfastError
 
 DEFAULT_URL = "grpc://127.0.0.1:9325"
@@ -191,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="sqsfast: Amazon SQS semantics and API, fast. Run a server with `sqsfast "
         "serve`; manage queues and messages on it with the other commands.",
     )
+    parser.add_argument("--version", action="version", version=f"sqsfast {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser(

@@ -201,6 +201,80 @@ def test_idle_connections_are_closed_and_calls_keep_theirs(tmp_path):
         assert s.stop() == 0
 
 
+# A client's connection preface and an empty SETTINGS frame (RFC 9113, 3.4 and 6.5).
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+SETTINGS, GOAWAY = 0x4, 0x7
+
+
+def h2_frame_types(sock: socket.socket, seconds: float, until: int | None = None) -> list[int]:
+    """The types of the HTTP/2 frames the server sends within `seconds` (or until one of type
+    `until`, or the end of the connection)."""
+    types: list[int] = []
+    buf = b""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            break
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+            length = int.from_bytes(buf[:3], "big")
+            types.append(buf[3])
+            buf = buf[9 + length :]
+            if buf == b"" and types[-1] == SETTINGS:
+                sock.sendall(b"\x00\x00\x00\x04\x01\x00\x00\x00\x00")  # SETTINGS ack
+        if until is not None and until in types:
+            break
+    return types
+
+
+def test_past_max_connections_a_connection_waits_to_be_accepted(tmp_path):
+    config = tmp_path / "sqsfast.toml"
+    config.write_text("[limits]\nmax_connections = 1\n")
+    s = start_server("--in-memory", "--config", str(config))
+    try:
+        host, port = s.grpc_url.removeprefix("grpc://").rsplit(":", 1)
+        first = sqsfast.connect(s.grpc_url)
+        first.create_queue("limited")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(H2_PREFACE)
+            # The kernel completed the handshake, but the server serves one connection at a time:
+            # not even its SETTINGS frame comes while the first connection is open.
+            assert h2_frame_types(sock, 1.5) == []
+            first.close()
+            assert SETTINGS in h2_frame_types(sock, 10, until=SETTINGS)
+        with sqsfast.connect(s.grpc_url) as again:
+            assert [q.name for q in again.list_queues()] == ["limited"]
+    finally:
+        assert s.stop() == 0
+
+
+def test_a_connection_past_its_age_gets_goaway_and_clients_reconnect(tmp_path):
+    config = tmp_path / "sqsfast.toml"
+    config.write_text("[limits]\nmax_connection_age_seconds = 1\nidle_connection_seconds = 0\n")
+    s = start_server("--in-memory", "--config", str(config))
+    try:
+        host, port = s.grpc_url.removeprefix("grpc://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(H2_PREFACE)
+            assert GOAWAY in h2_frame_types(sock, 10, until=GOAWAY)
+        with sqsfast.connect(s.grpc_url) as b:
+            q = b.create_queue("aged")
+            q.send(b"before")
+            time.sleep(2.5)  # the channel's connection was told to go away meanwhile
+            q.send(b"after")
+            got = q.receive(max_messages=10, wait_seconds=1)
+            assert sorted(m.body for m in got) == [b"after", b"before"]
+    finally:
+        assert s.stop() == 0
+
+
 def test_bad_config_fails_to_start(tmp_path):
     config = tmp_path / "sqsfast.toml"
     config.write_text('[[queues]]\nname = "bad name"\n')

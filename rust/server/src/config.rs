@@ -149,10 +149,12 @@ pub struct Limits {
     pub max_concurrent_streams: u32,
     /// Open connections at once; past it, new ones wait to be accepted.
     pub max_connections: usize,
-    /// HTTP/2 PING interval: a peer that does not answer within 20 s is disconnected.
+    /// HTTP/2 PING interval: a peer that does not answer within 20 s is disconnected (0: no
+    /// PINGs).
     pub keepalive_seconds: u64,
     /// Connections are asked to reconnect (HTTP/2 GOAWAY, which gRPC clients do transparently)
-    /// after this long, so that an idle or runaway connection's resources are returned.
+    /// after this long, so that an idle or runaway connection's resources are returned (0: never).
+    /// The calls in flight on it finish first.
     pub max_connection_age_seconds: u64,
     /// A connection with no call in flight for this long is closed (0: never). Long polls and
     /// receive streams are calls in flight, so they keep their connection.

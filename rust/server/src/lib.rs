@@ -20,6 +20,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+/// How long shutdown waits for requests in flight after long polls and streams were told to end.
+pub const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What every request handler shares.
 #[derive(Debug)]
 pub struct Context {

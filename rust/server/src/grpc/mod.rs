@@ -24,12 +24,15 @@ pub mod pb {
 }
 
 use crate::{Context, Shutdown};
+use hyper::server::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use socket2::{SockRef, TcpKeepalive};
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio_stream::StreamExt as _;
-use tonic::transport::server::TcpIncoming;
 
 /// The largest HTTP/2 frame a client may send: a batch of 100 messages of a few hundred bytes is one
 /// DATA frame, not two of HTTP/2's default 16 KiB.
@@ -38,12 +41,19 @@ const FRAME_SIZE: u32 = 64 << 10;
 /// on the connection: HTTP/2's default of 64 KiB is two batches of 100.
 const STREAM_WINDOW: u32 = 1 << 20;
 const CONNECTION_WINDOW: u32 = 4 << 20;
+/// How long an HTTP/2 PING may go unanswered before the connection is dropped.
+const PING_TIMEOUT: Duration = Duration::from_secs(20);
+/// TCP keepalive: how long a connection is silent before the kernel starts probing it.
+const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
 /// Serves gRPC on `listener` until shutdown: then stops accepting, lets requests in flight finish
-/// (long polls and streams return early) and returns.
+/// (long polls and streams return early) and returns once every connection has closed.
+///
+/// Each connection is served by hyper's HTTP/2 server straight into the generated
+/// `QueueServiceServer`, which routes by path itself: no router or other layer sits between them.
 ///
 /// # Errors
-/// An I/O error from the listener or the HTTP/2 transport.
+/// An I/O error from the listener.
 pub async fn serve(
     ctx: Arc<Context>,
     listener: TcpListener,
@@ -56,48 +66,85 @@ pub async fn serve(
     ))
     .max_decoding_message_size(limits.max_request_bytes);
 
-    // At most `max_connections` open at once: past it, new connections wait in the backlog.
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
-    let idle = (limits.idle_connection_seconds > 0)
-        .then(|| Duration::from_secs(limits.idle_connection_seconds));
-    let incoming = TcpIncoming::from(listener)
-        .with_nodelay(Some(true))
-        .with_keepalive(Some(Duration::from_secs(60)))
-        .then(move |conn| {
-            let permits = permits.clone();
-            async move {
-                let conn = conn?;
-                let permit = permits
-                    .acquire_owned()
-                    .await
-                    .map_err(std::io::Error::other)?;
-                Ok::<_, std::io::Error>(limit::Counted::new(conn, permit, idle))
-            }
-        });
+    let seconds = |s: u64| (s > 0).then(|| Duration::from_secs(s));
+    let idle = seconds(limits.idle_connection_seconds);
+    let max_age = seconds(limits.max_connection_age_seconds);
+    let mut builder = http2::Builder::new(TokioExecutor::new());
+    builder
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.max_concurrent_streams)
+        .keep_alive_interval(seconds(limits.keepalive_seconds))
+        .keep_alive_timeout(PING_TIMEOUT)
+        .max_frame_size(FRAME_SIZE)
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW);
 
-    tonic::transport::Server::builder()
-        .max_concurrent_streams(Some(limits.max_concurrent_streams))
-        .concurrency_limit_per_connection(limits.max_concurrent_streams as usize)
-        .http2_keepalive_interval(Some(Duration::from_secs(limits.keepalive_seconds)))
-        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
-        .max_connection_age(Duration::from_secs(limits.max_connection_age_seconds))
-        .max_frame_size(Some(FRAME_SIZE))
-        .initial_stream_window_size(Some(STREAM_WINDOW))
-        .initial_connection_window_size(Some(CONNECTION_WINDOW))
-        .layer(limit::CallsLayer)
-        .add_service(service)
-        .serve_with_incoming_shutdown(incoming, shutdown.wait())
-        .await
-        .map_err(std::io::Error::other)
+    // At most `max_connections` open at once: past it, new connections wait in the backlog. Each
+    // open connection holds a permit, so all of them back means every connection has closed.
+    let max_connections = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    let permits = Arc::new(Semaphore::new(max_connections as usize));
+    let mut stop = pin!(shutdown.clone().wait());
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit.map_err(std::io::Error::other)?,
+            () = &mut stop => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let _ =
+            SockRef::from(&stream).set_tcp_keepalive(&TcpKeepalive::new().with_time(TCP_KEEPALIVE));
+        let io = limit::Counted::new(stream, permit, idle);
+        let svc = TowerToHyperService::new(limit::CallsService::new(service.clone(), io.calls()));
+        let conn = builder.serve_connection(TokioIo::new(io), svc);
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let mut conn = pin!(conn);
+            let aged = async {
+                match max_age {
+                    Some(age) => tokio::time::sleep(age).await,
+                    None => std::future::pending().await,
+                }
+            };
+            // Past its age, or at shutdown: GOAWAY, then the calls in flight finish.
+            tokio::select! {
+                done = conn.as_mut() => return log_end(done),
+                () = aged => {}
+                () = shutdown.wait() => {}
+            }
+            conn.as_mut().graceful_shutdown();
+            log_end(conn.await);
+        });
+    }
+    drop(listener);
+    // Every connection's permit back: all of them have closed.
+    let _ = tokio::time::timeout(crate::DRAIN, permits.acquire_many(max_connections)).await;
+    Ok(())
+}
+
+fn log_end(done: Result<(), hyper::Error>) {
+    if let Err(e) = done {
+        tracing::debug!("gRPC connection: {e}");
+    }
 }
 
 mod limit {
     //! Per-connection limits: a connection holds a permit of the connection limit while it is open,
     //! and is closed once it has had no call in flight for the idle timeout.
     //!
-    //! Calls are counted by a tower layer ([`CallsLayer`]) that finds the connection's counter in the
-    //! request's connect info; a call ends when its response body is dropped, so a long poll or a
-    //! receive stream counts for as long as it runs. The connection's reads arm the idle timer only
+    //! Calls are counted by the connection's service ([`CallsService`], which holds the connection's
+    //! counter); a call ends when its response body is dropped, so a long poll or a receive stream
+    //! counts for as long as it runs. The connection's reads arm the idle timer only
     //! while no call is in flight (an HTTP/2 connection always has a read pending, so the timer
     //! wakes it).
 
@@ -116,7 +163,6 @@ mod limit {
     use tokio::time::{Instant, Sleep};
     use tonic::codegen::http::{Request, Response};
     use tonic::codegen::{Body, Bytes, Service};
-    use tonic::transport::server::Connected;
 
     /// The calls in flight on one connection.
     #[derive(Debug, Default)]
@@ -149,12 +195,6 @@ mod limit {
         }
     }
 
-    /// What tonic puts in each request's extensions for this connection.
-    #[derive(Clone, Debug)]
-    pub struct ConnInfo {
-        pub calls: Arc<Calls>,
-    }
-
     pub struct Counted {
         io: Coalesced<TcpStream>,
         calls: Arc<Calls>,
@@ -181,6 +221,11 @@ mod limit {
                 armed: None,
                 _permit: permit,
             }
+        }
+
+        /// The calls in flight on this connection.
+        pub fn calls(&self) -> Arc<Calls> {
+            self.calls.clone()
         }
 
         /// With the read pending: closes an idle connection, or arms the timer for when it would be.
@@ -216,15 +261,6 @@ mod limit {
                         "closing a connection idle for longer than idle_connection_seconds",
                     )));
                 }
-            }
-        }
-    }
-
-    impl Connected for Counted {
-        type ConnectInfo = ConnInfo;
-        fn connect_info(&self) -> Self::ConnectInfo {
-            ConnInfo {
-                calls: self.calls.clone(),
             }
         }
     }
@@ -268,19 +304,18 @@ mod limit {
         }
     }
 
-    /// Counts each call on its connection from request to the end of its response body.
-    #[derive(Clone, Copy, Debug)]
-    pub struct CallsLayer;
-
-    impl<S> tower::Layer<S> for CallsLayer {
-        type Service = CallsService<S>;
-        fn layer(&self, inner: S) -> Self::Service {
-            CallsService(inner)
-        }
+    /// A connection's service: counts each call from request to the end of its response body.
+    #[derive(Clone, Debug)]
+    pub struct CallsService<S> {
+        inner: S,
+        calls: Arc<Calls>,
     }
 
-    #[derive(Clone, Debug)]
-    pub struct CallsService<S>(S);
+    impl<S> CallsService<S> {
+        pub fn new(inner: S, calls: Arc<Calls>) -> Self {
+            Self { inner, calls }
+        }
+    }
 
     impl<S, B, R> Service<Request<B>> for CallsService<S>
     where
@@ -292,12 +327,12 @@ mod limit {
         type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
 
         fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-            self.0.poll_ready(cx)
+            self.inner.poll_ready(cx)
         }
 
         fn call(&mut self, req: Request<B>) -> Self::Future {
-            let guard = req.extensions().get::<ConnInfo>().map(|c| c.calls.start());
-            let fut = self.0.call(req);
+            let guard = self.calls.start();
+            let fut = self.inner.call(req);
             Box::pin(async move {
                 let res = fut.await?;
                 Ok(res.map(|body| Guarded {
@@ -311,7 +346,7 @@ mod limit {
     /// A response body that ends its call when dropped.
     pub struct Guarded<B> {
         body: B,
-        _guard: Option<CallGuard>,
+        _guard: CallGuard,
     }
 
     impl<B: Body<Data = Bytes> + Unpin> Body for Guarded<B> {

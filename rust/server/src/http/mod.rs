@@ -43,8 +43,6 @@ pub const MAX_BODY: usize = 4 * 1024 * 1024;
 /// How long a client may take to send a request's headers (also the idle keep-alive limit between
 /// requests).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long shutdown waits for requests in flight after long polls were told to end.
-const DRAIN: Duration = Duration::from_secs(10);
 
 /// What the HTTP handlers share.
 pub struct State {
@@ -106,7 +104,7 @@ pub async fn serve(
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+    let _ = tokio::time::timeout(crate::DRAIN, graceful.shutdown()).await;
     Ok(())
 }
 

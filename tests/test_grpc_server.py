@@ -275,6 +275,20 @@ def test_a_connection_past_its_age_gets_goaway_and_clients_reconnect(tmp_path):
         assert s.stop() == 0
 
 
+def test_shutdown_sends_goaway_to_open_connections():
+    s = start_server("--in-memory")
+    try:
+        host, port = s.grpc_url.removeprefix("grpc://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(H2_PREFACE)
+            assert SETTINGS in h2_frame_types(sock, 10, until=SETTINGS)
+            s.signal(signal.SIGTERM)
+            assert GOAWAY in h2_frame_types(sock, 10, until=GOAWAY)
+        assert s.wait(15) == 0
+    finally:
+        s.stop()
+
+
 def test_bad_config_fails_to_start(tmp_path):
     config = tmp_path / "sqsfast.toml"
     config.write_text('[[queues]]\nname = "bad name"\n')

@@ -28,8 +28,11 @@ use hyper::server::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use socket2::{SockRef, TcpKeepalive};
-use std::pin::pin;
+use std::future::Future;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -106,24 +109,38 @@ pub async fn serve(
             SockRef::from(&stream).set_tcp_keepalive(&TcpKeepalive::new().with_time(TCP_KEEPALIVE));
         let io = limit::Counted::new(stream, permit, idle);
         let svc = TowerToHyperService::new(limit::CallsService::new(service.clone(), io.calls()));
-        let conn = builder.serve_connection(TokioIo::new(io), svc);
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let mut conn = pin!(conn);
-            let aged = async {
-                match max_age {
-                    Some(age) => tokio::time::sleep(age).await,
-                    None => std::future::pending().await,
+        let conn = Box::pin(builder.serve_connection(TokioIo::new(io), svc));
+        // Past its age, or at shutdown: GOAWAY, then the calls in flight finish. A task of its own
+        // waits for either, so that serving the connection does not poll their timers each time.
+        let goaway = Arc::new(GoAway::default());
+        let watcher = tokio::spawn({
+            let (goaway, shutdown) = (goaway.clone(), shutdown.clone());
+            async move {
+                let aged = async {
+                    match max_age {
+                        Some(age) => tokio::time::sleep(age).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    () = aged => {}
+                    () = shutdown.wait() => {}
                 }
-            };
-            // Past its age, or at shutdown: GOAWAY, then the calls in flight finish.
-            tokio::select! {
-                done = conn.as_mut() => return log_end(done),
-                () = aged => {}
-                () = shutdown.wait() => {}
+                goaway.fire();
             }
-            conn.as_mut().graceful_shutdown();
-            log_end(conn.await);
+        });
+        tokio::spawn(async move {
+            let served = Serving {
+                conn,
+                goaway,
+                watching: false,
+                sent: false,
+            }
+            .await;
+            watcher.abort();
+            if let Err(e) = served {
+                tracing::debug!("gRPC connection: {e}");
+            }
         });
     }
     drop(listener);
@@ -132,9 +149,56 @@ pub async fn serve(
     Ok(())
 }
 
-fn log_end(done: Result<(), hyper::Error>) {
-    if let Err(e) = done {
-        tracing::debug!("gRPC connection: {e}");
+/// One connection served by hyper's HTTP/2 server.
+type Connection = http2::Connection<
+    TokioIo<limit::Counted>,
+    TowerToHyperService<
+        limit::CallsService<pb::queue_service_server::QueueServiceServer<service::Service>>,
+    >,
+    TokioExecutor,
+>;
+
+/// Set once, when a connection is to go away; wakes the connection's task.
+#[derive(Default)]
+struct GoAway {
+    set: AtomicBool,
+    waker: parking_lot::Mutex<Option<Waker>>,
+}
+
+impl GoAway {
+    fn fire(&self) {
+        self.set.store(true, Ordering::Release);
+        if let Some(w) = self.waker.lock().take() {
+            w.wake();
+        }
+    }
+}
+
+/// Serves a connection until it ends, and starts its graceful shutdown once [`GoAway`] is set.
+struct Serving {
+    conn: Pin<Box<Connection>>,
+    goaway: Arc<GoAway>,
+    /// The task's waker is with `goaway` (a task's waker stays valid for as long as the task runs).
+    watching: bool,
+    sent: bool,
+}
+
+impl Future for Serving {
+    type Output = Result<(), hyper::Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if !this.sent {
+            if !this.watching {
+                *this.goaway.waker.lock() = Some(cx.waker().clone());
+                this.watching = true;
+            }
+            if this.goaway.set.load(Ordering::Acquire) {
+                this.conn.as_mut().graceful_shutdown();
+                this.sent = true;
+            }
+        }
+        this.conn.as_mut().poll(cx)
     }
 }
 

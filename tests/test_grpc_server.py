@@ -203,7 +203,7 @@ def test_idle_connections_are_closed_and_calls_keep_theirs(tmp_path):
 
 # A client's connection preface and an empty SETTINGS frame (RFC 9113, 3.4 and 6.5).
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
-SETTINGS, GOAWAY = 0x4, 0x7
+SETTINGS, PING, GOAWAY = 0x4, 0x6, 0x7
 
 
 def h2_frame_types(sock: socket.socket, seconds: float, until: int | None = None) -> list[int]:
@@ -271,6 +271,26 @@ def test_a_connection_past_its_age_gets_goaway_and_clients_reconnect(tmp_path):
             q.send(b"after")
             got = q.receive(max_messages=10, wait_seconds=1)
             assert sorted(m.body for m in got) == [b"after", b"before"]
+    finally:
+        assert s.stop() == 0
+
+
+def test_zero_keepalive_and_age_mean_none(tmp_path):
+    config = tmp_path / "sqsfast.toml"
+    config.write_text(
+        "[limits]\nmax_connection_age_seconds = 0\nkeepalive_seconds = 0\n"
+        "idle_connection_seconds = 0\n"
+    )
+    s = start_server("--in-memory", "--config", str(config))
+    try:
+        host, port = s.grpc_url.removeprefix("grpc://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(H2_PREFACE)
+            # SETTINGS, its ack and the connection's window: no GOAWAY for its age, no PING.
+            types = h2_frame_types(sock, 2)
+            assert SETTINGS in types and GOAWAY not in types and PING not in types
+        with sqsfast.connect(s.grpc_url) as b:
+            b.create_queue("zero").send(b"x")
     finally:
         assert s.stop() == 0
 

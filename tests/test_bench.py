@@ -88,6 +88,25 @@ def test_grpc_target_deletes_its_queues(capsys, server):
     assert remote_bench_queues(server) == []
 
 
+def test_grpc_connections_closed_by_the_server_are_replaced(capsys, tmp_path):
+    """A server that sends every connection away after a second (GOAWAY): the load generator opens
+    new ones and makes again the calls the server did not take up, so nothing fails."""
+    config = tmp_path / "sqsfast.toml"
+    config.write_text("[limits]\nmax_connection_age_seconds = 1\n")
+    s = start_server("--in-memory", "--config", str(config))
+    try:
+        code, report, _, _ = bench(
+            capsys, "--target", s.grpc_url, "--duration", "3s", "--batch", "100",
+            "--producers", "2", "--consumers", "2", "--threads", "1",
+        )  # fmt: skip
+        assert code == 0
+        assert report["lost"] == 0 and report["ok"] is True
+        assert report["sent"] == report["received"] > 0
+        assert report["errors"]["total"] == 0, report["errors"]
+    finally:
+        assert s.stop() == 0
+
+
 def test_http_target(capsys, server):
     code, report, _, _ = bench(
         capsys, "--target", server.http_url, "--messages", "2000", "--batch", "10"

@@ -11,18 +11,26 @@ mod wire;
 use crate::driver::{Conn, Driver, Error, Received, Token};
 use crate::pb::{self, queue_service_client::QueueServiceClient};
 use bytes::Bytes;
-use hyper_util::rt::TokioIo;
+use hyper::body::Incoming;
+use hyper::client::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use prost::Message as _;
 use sqsfast_server::net::Coalesced;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tonic::codegen::Service;
-use tonic::codegen::http::Uri;
 use tonic::codegen::http::uri::PathAndQuery;
+use tonic::codegen::http::{Request, Response, Uri};
 use tonic::transport::{Channel, Endpoint};
+
+/// The settings of the hot loop's HTTP/2 connections, as [`Endpoint`] has them for the rest.
+const STREAM_WINDOW: u32 = 4 << 20;
+const CONNECTION_WINDOW: u32 = 8 << 20;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Replies of `SendMessageBatch`, `ReceiveMessage` and `DeleteMessageBatch` with only the fields
 /// the runner reads, decoded by prost; tags as in `proto/sqsfast/v1/queue.proto`. A batch reply
@@ -76,6 +84,7 @@ pub mod lean {
 
 pub struct Grpc {
     endpoint: Endpoint,
+    origin: Uri,
     url: String,
 }
 
@@ -86,11 +95,12 @@ impl Grpc {
     /// An address that is not a valid URI authority.
     pub fn new(addr: &str) -> Result<Self, Error> {
         let endpoint = Endpoint::from_shared(format!("http://{addr}"))?
-            .connect_timeout(Duration::from_secs(5))
+            .connect_timeout(CONNECT_TIMEOUT)
             // Batches of 1000 messages of several KiB: windows large enough to keep them flowing.
-            .initial_stream_window_size(Some(4 << 20))
-            .initial_connection_window_size(Some(8 << 20));
+            .initial_stream_window_size(Some(STREAM_WINDOW))
+            .initial_connection_window_size(Some(CONNECTION_WINDOW));
         Ok(Self {
+            origin: endpoint.uri().clone(),
             endpoint,
             url: format!("grpc://{addr}"),
         })
@@ -136,11 +146,11 @@ impl Driver for Grpc {
     }
 
     async fn connect(&self) -> Result<GrpcConn, Error> {
-        let channel = self.endpoint.connect_with_connector(Connector).await?;
+        let (grpc, send) = h2_client(&self.origin).await?;
         Ok(GrpcConn {
-            grpc: tonic::client::Grpc::new(channel)
-                .max_decoding_message_size(64 << 20)
-                .max_encoding_message_size(64 << 20),
+            grpc,
+            send,
+            origin: self.origin.clone(),
         })
     }
 
@@ -166,26 +176,115 @@ impl Driver for Grpc {
     }
 }
 
+/// A producer's or consumer's own HTTP/2 connection, on hyper's client straight: a [`Channel`]
+/// would first hand every call through a queue to a task of its own.
 pub struct GrpcConn {
-    grpc: tonic::client::Grpc<Channel>,
+    grpc: tonic::client::Grpc<H2>,
+    /// The connection under `grpc`, to see whether it has closed.
+    send: http2::SendRequest<tonic::body::Body>,
+    origin: Uri,
+}
+
+async fn h2_client(
+    origin: &Uri,
+) -> Result<
+    (
+        tonic::client::Grpc<H2>,
+        http2::SendRequest<tonic::body::Body>,
+    ),
+    Error,
+> {
+    let io = tokio::time::timeout(CONNECT_TIMEOUT, Connector.call(origin.clone()))
+        .await
+        .map_err(|_| format!("connecting to {origin} timed out"))??;
+    let (send, conn) = http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .handshake(io)
+        .await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let grpc = tonic::client::Grpc::with_origin(H2(send.clone()), origin.clone())
+        .max_decoding_message_size(64 << 20)
+        .max_encoding_message_size(64 << 20);
+    Ok((grpc, send))
+}
+
+/// Whether a call failed before the server took it up, so that making it again cannot repeat it:
+/// hyper cancels the calls it still holds when their connection closes, and a server's GOAWAY
+/// fails the streams it will not process (those past its last stream id, RFC 9113 section 6.8).
+fn not_sent(status: &tonic::Status) -> bool {
+    let Some(e) = std::error::Error::source(status).and_then(|e| e.downcast_ref::<hyper::Error>())
+    else {
+        return false;
+    };
+    e.is_canceled()
+        || std::error::Error::source(e)
+            .and_then(|e| e.downcast_ref::<h2::Error>())
+            .is_some_and(|e| e.is_go_away() && e.is_remote())
 }
 
 impl GrpcConn {
-    /// Calls `path` with `req` and returns the reply's protobuf bytes.
-    async fn unary<Req>(&mut self, path: &'static str, req: Req) -> Result<Bytes, Error>
+    /// Calls `path` with the request `req` makes and returns the reply's protobuf bytes. A closed
+    /// connection (the server's `max_connection_age_seconds`, idle timeout or restart) is replaced
+    /// first, and a call it failed before sending is made once more on the new one.
+    async fn unary<Req>(
+        &mut self,
+        path: &'static str,
+        req: impl Fn() -> Req,
+    ) -> Result<Bytes, Error>
     where
         Req: prost::Message + Send + Sync + 'static,
     {
-        self.grpc.ready().await?;
-        let resp = self
-            .grpc
-            .unary(
-                tonic::Request::new(req),
-                PathAndQuery::from_static(path),
-                wire::RawCodec::<Req>::default(),
-            )
-            .await?;
-        Ok(resp.into_inner())
+        for first in [true, false] {
+            if self.send.is_closed() {
+                (self.grpc, self.send) = h2_client(&self.origin).await?;
+            }
+            // Not ready: the connection closed since, and nothing was sent.
+            if let Err(e) = self.grpc.ready().await {
+                if first {
+                    (self.grpc, self.send) = h2_client(&self.origin).await?;
+                    continue;
+                }
+                return Err(e.into());
+            }
+            let sent = self
+                .grpc
+                .unary(
+                    tonic::Request::new(req()),
+                    PathAndQuery::from_static(path),
+                    wire::RawCodec::<Req>::default(),
+                )
+                .await;
+            match sent {
+                Ok(resp) => return Ok(resp.into_inner()),
+                Err(status) if first && not_sent(&status) => {
+                    (self.grpc, self.send) = h2_client(&self.origin).await?;
+                }
+                Err(status) => return Err(status.into()),
+            }
+        }
+        unreachable!("the second attempt returns")
+    }
+}
+
+/// hyper's HTTP/2 client as the service under tonic's `Grpc`.
+#[derive(Clone, Debug)]
+struct H2(http2::SendRequest<tonic::body::Body>);
+
+impl Service<Request<tonic::body::Body>> for H2 {
+    type Response = Response<Incoming>;
+    type Error = hyper::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Incoming>, hyper::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), hyper::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<tonic::body::Body>) -> Self::Future {
+        Box::pin(self.0.send_request(req))
     }
 }
 
@@ -198,9 +297,10 @@ fn batch_error(failed: u32, first: Option<&pb::BatchError>) -> Error {
 
 impl Conn for GrpcConn {
     async fn send(&mut self, queue: &str, bodies: &[Bytes]) -> Result<(), Error> {
-        let req = wire::Batch {
+        let values: Arc<[Bytes]> = bodies.into();
+        let req = || wire::Batch {
             queue: queue.to_owned(),
-            values: bodies.to_vec(),
+            values: values.clone(),
         };
         let reply = self
             .unary("/sqsfast.v1.QueueService/SendMessageBatch", req)
@@ -220,7 +320,7 @@ impl Conn for GrpcConn {
         max: usize,
         wait: Duration,
     ) -> Result<Vec<Received>, Error> {
-        let req = pb::ReceiveMessageRequest {
+        let req = || pb::ReceiveMessageRequest {
             queue_name: queue.to_owned(),
             max_number_of_messages: Some(max as i64),
             visibility_timeout: None,
@@ -235,7 +335,7 @@ impl Conn for GrpcConn {
     }
 
     async fn delete(&mut self, queue: &str, tokens: Vec<Token>) -> Result<(), Error> {
-        let handles = tokens
+        let handles: Arc<[Bytes]> = tokens
             .into_iter()
             .map(|t| match t {
                 Token::Bytes(b) => b,
@@ -243,9 +343,9 @@ impl Conn for GrpcConn {
                 Token::U64(n) => Bytes::from(n.to_string()),
             })
             .collect();
-        let req = wire::Batch {
+        let req = || wire::Batch {
             queue: queue.to_owned(),
-            values: handles,
+            values: handles.clone(),
         };
         let reply = self
             .unary("/sqsfast.v1.QueueService/DeleteMessageBatch", req)

@@ -15,6 +15,7 @@ use prost::{DecodeError, Message};
 use sqsfast_server::grpc::codec::ProtoEncoder;
 use std::marker::PhantomData;
 use std::ops::Range;
+use std::sync::Arc;
 use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder};
 
@@ -127,10 +128,11 @@ fn put_queue(queue: &str, buf: &mut impl BufMut) {
 
 /// A batch request whose entries are `{id: "<i>", 2: value}`: `SendMessageBatchRequest` with
 /// message bodies (no delay, no attributes), or `DeleteMessageBatchRequest` with receipt handles.
+/// The values are shared, so that a call made again (see `GrpcConn::unary`) is not a copy.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub queue: String,
-    pub values: Vec<Bytes>,
+    pub values: Arc<[Bytes]>,
 }
 
 impl Message for Batch {
@@ -158,7 +160,7 @@ impl Message for Batch {
 
     fn clear(&mut self) {
         self.queue.clear();
-        self.values.clear();
+        self.values = Arc::default();
     }
 }
 
@@ -310,7 +312,7 @@ mod tests {
                 let bodies = bodies(n);
                 let ours = Batch {
                     queue: queue.into(),
-                    values: bodies.clone(),
+                    values: bodies.clone().into(),
                 };
                 let prost = pb::SendMessageBatchRequest {
                     queue_name: queue.into(),
@@ -330,7 +332,7 @@ mod tests {
 
                 let ours = Batch {
                     queue: queue.into(),
-                    values: bodies.clone(),
+                    values: bodies.clone().into(),
                 };
                 let prost = pb::DeleteMessageBatchRequest {
                     queue_name: queue.into(),
